@@ -1,0 +1,72 @@
+//! Why a string is not an ID number.
+
+/// Why a string is not a valid ID number. Each variant is something a UI can show as is; none
+/// carries the number itself. Positions count characters from 1 in the input as given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdError {
+    /// Nothing but whitespace.
+    #[error("empty ID number")]
+    Empty,
+    /// Not 15 or 18 characters once surrounding whitespace is removed.
+    #[error("wrong length: expected 18 (or 15) characters, found {found}")]
+    WrongLength {
+        /// How many characters were found.
+        found: usize,
+    },
+    /// A character that is not a digit (or the final `X` of an 18-character number).
+    #[error("not a digit at position {position}: {found:?}")]
+    NonDigit {
+        /// 1-based character position in the input.
+        position: usize,
+        /// The offending character.
+        found: char,
+    },
+    /// The ISO 7064 MOD 11-2 check character does not match: a typo somewhere.
+    #[error("check character expected {expected}, found {found}")]
+    CheckCharacter {
+        /// What the first 17 digits call for.
+        expected: char,
+        /// What the input has.
+        found: char,
+    },
+    /// The birthday digits are not a calendar date (month 13, 30 February, 1900-02-29 …).
+    #[error("impossible birthday: {year:04}-{month:02}-{day:02} is not a calendar date")]
+    ImpossibleDate {
+        /// The year digits.
+        year: u16,
+        /// The month digits.
+        month: u8,
+        /// The day digits.
+        day: u8,
+    },
+    /// The birthday is after today (China Standard Time).
+    #[error("birthday in the future")]
+    BirthdayInFuture,
+    /// The birthday is before the oldest plausible one ([`EARLIEST_BIRTH_YEAR`](crate::EARLIEST_BIRTH_YEAR)).
+    #[error("birthday before {earliest_year}: nobody that old was ever issued an ID number")]
+    BirthdayTooEarly {
+        /// The earliest accepted birth year.
+        earliest_year: u16,
+    },
+    /// The first two digits are not a GB/T 2260 province.
+    #[error("unknown province code {code:02}")]
+    UnknownProvince {
+        /// The two-digit province code.
+        code: u8,
+    },
+    /// Strict parsing only: the address code is not in the region table.
+    #[error("unknown address code {code:06} (strict)")]
+    UnknownRegion {
+        /// The six-digit address code.
+        code: u32,
+    },
+    /// Strict parsing only: born after the year the address code was abolished.
+    #[error("address code {code:06} was abolished in {abolished_in}, before the birth year (strict)")]
+    BornAfterRegionAbolished {
+        /// The six-digit address code.
+        code: u32,
+        /// The year the code was abolished.
+        abolished_in: u16,
+    },
+}

@@ -1,0 +1,28 @@
+//! Offline validation for Chinese real-name verification (实名认证): everything an ID number
+//! says by itself, with no network, no async and no allocation.
+//!
+//! Reject a typo for free before paying a verification API for it:
+//!
+//! ```
+//! use idcheck_core::{IdError, IdNumber};
+//! let id = IdNumber::parse(" 11010519491231002x ")?; // as people type it
+//! assert_eq!(id.region().unwrap().to_string(), "北京市 朝阳区");
+//! let typo = IdNumber::parse("110105194912310021").unwrap_err();
+//! assert_eq!(typo, IdError::CheckCharacter { expected: 'X', found: '1' });
+//! # Ok::<(), IdError>(())
+//! ```
+//!
+//! - [`IdNumber`]: GB 11643 numbers (18 characters with the MOD 11-2 check character, or the
+//!   15-digit first generation), residence permits and the 2023 foreigners' permanent residence
+//!   ID. `Copy`, stored inline, masked in `Debug`/`Display`.
+//! - [`IdParser`]: lenient by default (reject only what is certainly wrong); strict on request.
+//! - [`Region`]: every GB/T 2260 address code since 1980 with the names it carried and the years
+//!   it was valid, because an ID keeps its address code for life.
+
+mod id_error;
+mod id_number;
+pub mod region;
+
+pub use id_error::IdError;
+pub use id_number::{EARLIEST_BIRTH_YEAR, IdKind, IdNumber, IdParser, MaskedId, Sex};
+pub use region::{Region, RegionStatus};

@@ -1,0 +1,322 @@
+//! GB/T 2260 address codes since 1980, with the names they carried and the years they were valid.
+//!
+//! An ID number keeps its address code for life, so a code abolished decades ago (110103 崇文区,
+//! abolished 2010) is still a valid prefix, and a renamed code (130503: 桥西区 until 2019, 信都区
+//! after) names the place as it was. The table is generated; see `table.rs` for its sources.
+
+pub(crate) mod record;
+mod table;
+
+pub use record::NameSpan;
+use record::{CURRENT, span};
+pub(crate) use record::RegionRecord;
+use table::REGIONS;
+
+/// `PREFIX_START[p]` is the index of the first record whose code's first four digits are `>= p`.
+static PREFIX_START: [u16; 10_001] = build_prefix_index(&REGIONS);
+/// Which two-digit province codes exist in the table.
+static PROVINCES: [bool; 100] = build_provinces(&REGIONS);
+
+/// The address code of Taiwan residents' residence permits. Not a GB/T 2260 code (that is 710000).
+pub(crate) const TAIWAN_PERMIT_CODE: u32 = 830_000;
+static TAIWAN_PERMIT: RegionRecord = RegionRecord::new(TAIWAN_PERMIT_CODE, &[span("台湾省", 2018, CURRENT)]);
+
+#[allow(clippy::cast_possible_truncation)] // the table has fewer than 65,536 rows (checked below)
+const fn build_prefix_index(regions: &[RegionRecord]) -> [u16; 10_001] {
+    assert!(regions.len() < u16::MAX as usize);
+    let mut index = [0u16; 10_001];
+    let mut prefix = 0;
+    let mut i = 0;
+    while prefix <= 10_000 {
+        while i < regions.len() && regions[i].code / 100 < prefix as u32 {
+            assert!(i == 0 || regions[i - 1].code < regions[i].code, "table must be sorted");
+            i += 1;
+        }
+        index[prefix] = i as u16;
+        prefix += 1;
+    }
+    index
+}
+
+const fn build_provinces(regions: &[RegionRecord]) -> [bool; 100] {
+    let mut known = [false; 100];
+    let mut i = 0;
+    while i < regions.len() {
+        if regions[i].code % 10_000 == 0 {
+            known[(regions[i].code / 10_000) as usize] = true;
+        }
+        i += 1;
+    }
+    known
+}
+
+pub(crate) fn record(code: u32) -> Option<&'static RegionRecord> {
+    if code == TAIWAN_PERMIT_CODE {
+        return Some(&TAIWAN_PERMIT);
+    }
+    let prefix = (code / 100) as usize;
+    if prefix >= 10_000 {
+        return None;
+    }
+    let rows = &REGIONS[usize::from(PREFIX_START[prefix])..usize::from(PREFIX_START[prefix + 1])];
+    rows.iter().find(|r| r.code == code)
+}
+
+/// Names of codes that group counties rather than name a place.
+fn is_grouping_name(name: &str) -> bool {
+    name == "市辖区" || name == "县" || name.contains("直辖")
+}
+
+/// Whether `province` (the first two digits of an address code) is a GB/T 2260 province.
+pub(crate) fn is_known_province(province: u32) -> bool {
+    usize::try_from(province).is_ok_and(|p| p < 100 && PROVINCES[p])
+}
+
+#[cfg(test)]
+fn is_known(code: u32) -> bool {
+    record(code).is_some()
+}
+
+/// Every address code in the table, ascending (the Taiwan residence-permit code 830000 is not a
+/// region and is not included).
+pub fn all_codes() -> impl ExactSizeIterator<Item = u32> {
+    REGIONS.iter().map(|r| r.code)
+}
+
+/// Whether an address code is in force, abolished, or not in the table at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegionStatus {
+    /// In the current list.
+    Current,
+    /// No longer listed; the code stays valid in ID numbers issued before.
+    Abolished {
+        /// The first year whose year-end list no longer has the code.
+        year: u16,
+    },
+    /// Not in the table, though its province is known: a code the sources missed, or a typo
+    /// that the check character happened to cover. Accepted unless parsing is strict.
+    Unknown,
+}
+
+/// What an address code says, with names as they were in a given year (for an ID number: the
+/// birth year). Cheap to copy; every accessor is a table lookup and allocates nothing.
+#[derive(Clone, Copy)]
+pub struct Region {
+    code: u32,
+    year: u16,
+    record: Option<&'static RegionRecord>,
+}
+
+impl Region {
+    /// Look up a six-digit address code, naming places as they were in `year`.
+    #[must_use]
+    pub fn lookup(code: u32, year: u16) -> Self {
+        Self::from_record(code, year, record(code))
+    }
+
+    pub(crate) const fn from_record(code: u32, year: u16, record: Option<&'static RegionRecord>) -> Self {
+        Self { code, year, record }
+    }
+
+    /// The six-digit address code.
+    #[must_use]
+    pub const fn code(&self) -> u32 {
+        self.code
+    }
+
+    /// Whether the code is in the table.
+    #[must_use]
+    pub const fn is_known(&self) -> bool {
+        self.record.is_some()
+    }
+
+    /// Current, abolished (and when) or unknown.
+    #[must_use]
+    pub fn status(&self) -> RegionStatus {
+        match self.record {
+            None => RegionStatus::Unknown,
+            Some(r) => match r.last_year() {
+                CURRENT => RegionStatus::Current,
+                last => RegionStatus::Abolished { year: last + 1 },
+            },
+        }
+    }
+
+    /// The first year-end list that carried the code (1980 = the earliest list or before).
+    #[must_use]
+    pub fn first_year(&self) -> Option<u16> {
+        self.record.map(RegionRecord::first_year)
+    }
+
+    /// The year the names are given for.
+    #[must_use]
+    pub const fn year(&self) -> u16 {
+        self.year
+    }
+
+    /// The same code, naming places as they were in another year.
+    #[must_use]
+    pub const fn in_year(self, year: u16) -> Self {
+        Self { year, ..self }
+    }
+
+    /// The code's own name as it was in [`year`](Self::year) (the nearest name if the code did
+    /// not exist then), e.g. `桥西区` for 130503 in 1967.
+    #[must_use]
+    pub fn name(&self) -> Option<&'static str> {
+        self.record.map(|r| r.name_in(self.year))
+    }
+
+    /// The name the code carries today, if it is still in force.
+    #[must_use]
+    pub fn current_name(&self) -> Option<&'static str> {
+        self.record.and_then(RegionRecord::current_name)
+    }
+
+    /// Every name the code carried, oldest first.
+    #[must_use]
+    pub fn history(&self) -> &'static [NameSpan] {
+        self.record.map_or(&[], |r| r.names)
+    }
+
+    /// The province (`XX0000`) as it was named in [`year`](Self::year).
+    #[must_use]
+    pub fn province(&self) -> Option<&'static str> {
+        record(self.code / 10_000 * 10_000).map(|r| r.name_in(self.year))
+    }
+
+    /// The prefecture (`XXXX00`) as it was named in [`year`](Self::year); `None` for a province, a
+    /// prefecture code itself, or a code directly under its province (including the grouping
+    /// codes 市辖区, 县 and 省直辖县级行政单位, which name no place).
+    #[must_use]
+    pub fn prefecture(&self) -> Option<&'static str> {
+        let prefecture = self.code / 100 * 100;
+        if prefecture == self.code || prefecture % 10_000 == 0 {
+            return None;
+        }
+        record(prefecture)
+            .map(|r| r.name_in(self.year))
+            .filter(|name| !is_grouping_name(name))
+    }
+
+    /// The county-level name (the code's own name) when the code is below prefecture level.
+    #[must_use]
+    pub fn county(&self) -> Option<&'static str> {
+        if self.code % 100 == 0 {
+            None
+        } else {
+            self.name()
+        }
+    }
+}
+
+impl std::fmt::Debug for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Region")
+            .field("code", &self.code)
+            .field("year", &self.year)
+            .field("province", &self.province())
+            .field("prefecture", &self.prefecture())
+            .field("name", &self.name())
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+/// Province / prefecture / county names, e.g. `北京市 朝阳区`, or the bare code when unknown.
+impl std::fmt::Display for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut first = true;
+        for part in [self.province(), self.prefecture(), self.county()].into_iter().flatten() {
+            if !first {
+                f.write_str(" ")?;
+            }
+            f.write_str(part)?;
+            first = false;
+        }
+        if first {
+            write!(f, "{:06}", self.code)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_is_found_by_lookup() {
+        for r in &REGIONS {
+            assert!(is_known(r.code), "{}", r.code);
+            assert!(!r.names.is_empty(), "{}", r.code);
+        }
+        assert_eq!(REGIONS.len(), usize::from(PREFIX_START[10_000]));
+    }
+
+    #[test]
+    fn codes_not_in_the_table_are_unknown() {
+        assert!(!is_known(110_199));
+        assert!(!is_known(999_999));
+        assert!(!is_known(0));
+        assert!(!is_known(u32::MAX));
+    }
+
+    #[test]
+    fn abolished_codes_keep_their_names_and_years() {
+        let chongwen = Region::lookup(110_103, 1990);
+        assert_eq!(chongwen.status(), RegionStatus::Abolished { year: 2010 });
+        assert_eq!(chongwen.name(), Some("崇文区"));
+        assert_eq!(chongwen.province(), Some("北京市"));
+        assert_eq!(chongwen.current_name(), None);
+        let kenli = Region::lookup(370_521, 1990);
+        assert_eq!(kenli.status(), RegionStatus::Abolished { year: 2016 });
+        assert_eq!(kenli.name(), Some("垦利县"));
+        assert_eq!(kenli.prefecture(), Some("东营市"));
+    }
+
+    #[test]
+    fn a_renamed_code_names_the_place_as_it_was() {
+        let r = Region::lookup(130_503, 1967);
+        assert_eq!(r.name(), Some("桥西区"));
+        assert_eq!(r.in_year(2019).name(), Some("桥西区"));
+        assert_eq!(r.in_year(2020).name(), Some("信都区"));
+        assert_eq!(r.current_name(), Some("信都区"));
+        assert_eq!(r.status(), RegionStatus::Current);
+        assert_eq!(r.to_string(), "河北省 邢台市 桥西区");
+    }
+
+    #[test]
+    fn codes_created_since_2021_come_from_the_current_list() {
+        for (code, name) in [(330_113, "临平区"), (540_481, "米林市"), (653_228, "和康县"), (659_012, "白杨市")] {
+            let r = Region::lookup(code, 2025);
+            assert_eq!(r.name(), Some(name), "{code}");
+            assert_eq!(r.status(), RegionStatus::Current, "{code}");
+            assert!(r.first_year().is_some_and(|y| y > 2020), "{code}");
+        }
+        // Replaced in 2021 by 330113 / 330114 and 330102.
+        assert_eq!(Region::lookup(330_104, 2000).status(), RegionStatus::Abolished { year: 2021 });
+    }
+
+    #[test]
+    fn grouping_codes_old_ids_carry_are_known() {
+        assert_eq!(Region::lookup(110_100, 1970).name(), Some("市辖区"));
+        assert_eq!(Region::lookup(130_200, 1970).name(), Some("唐山市"));
+        assert_eq!(Region::lookup(110_105, 1990).prefecture(), None);
+        assert_eq!(Region::lookup(429_004, 2000).to_string(), "湖北省 仙桃市");
+    }
+
+    #[test]
+    fn provinces_are_known_and_residence_permit_codes_resolve() {
+        for p in [11, 46, 50, 65, 71, 81, 82] {
+            assert!(is_known_province(p), "{p}");
+        }
+        for p in [0, 10, 19, 83, 90, 99, 100] {
+            assert!(!is_known_province(p), "{p}");
+        }
+        assert_eq!(Region::lookup(810_000, 2000).name(), Some("香港特别行政区"));
+        assert_eq!(Region::lookup(830_000, 2000).province(), Some("台湾省"));
+        assert_eq!(Region::lookup(830_000, 2000).name(), Some("台湾省"));
+    }
+}

@@ -1,0 +1,82 @@
+//! Proves with a counting global allocator that parsing and every accessor allocate nothing.
+//! Runs without the test harness so that no other thread allocates while we count.
+
+use std::alloc::System;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use idcheck_core::{IdNumber, IdParser, Region};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region as AllocRegion, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// A `fmt::Write` sink on the stack, so formatting can be counted too.
+struct StackBuf {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl std::fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+fn main() {
+    let inputs = [
+        "11010519491231002X",
+        "440524188001010014",
+        "130503670401001",
+        " １１０１０５１９４９１２３１００２ｘ ",
+        "110105194912310021",
+        "1101051949123100",
+        "11010519491231002A",
+        "110105190002290011",
+        "830000199001010012",
+        "",
+    ];
+    let on = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let strict = IdParser::new().strict(true);
+    // Warm up: the first clock read may initialise thread-locals in libc.
+    for input in inputs {
+        let _ = IdNumber::parse(input);
+    }
+
+    let mut sink = StackBuf { bytes: [0; 256], len: 0 };
+    let counter = AllocRegion::new(GLOBAL);
+    let mut valid = 0;
+    for input in inputs {
+        let lenient = IdNumber::parse(input);
+        let _ = strict.parse(input);
+        if let Err(e) = &lenient {
+            sink.len = 0;
+            write!(sink, "{e}").unwrap();
+        }
+        let Ok(id) = lenient else { continue };
+        valid += 1;
+        let region = id.region();
+        std::hint::black_box((id.kind(), id.birthday(), id.sex(), id.age_on(on), id.as_str(), id.to_18()));
+        std::hint::black_box((id.masked(), id.address_code(), id.nationality_code(), id.is_15_digit()));
+        if let Some(r) = region {
+            std::hint::black_box((r.name(), r.province(), r.prefecture(), r.county(), r.status()));
+            std::hint::black_box((r.current_name(), r.history(), r.first_year(), r.in_year(2000).name()));
+            sink.len = 0;
+            write!(sink, "{r}").unwrap();
+        }
+        sink.len = 0;
+        write!(sink, "{id} {id:?} {} {}", id.masked(), id.kind()).unwrap();
+    }
+    std::hint::black_box(Region::lookup(110_103, 1990).name());
+    let stats = counter.change();
+    assert_eq!(valid, 5, "the inputs should include five valid numbers");
+    assert_eq!(
+        (stats.allocations, stats.reallocations, stats.bytes_allocated),
+        (0, 0, 0),
+        "parse and accessors must not allocate: {stats:?}"
+    );
+    println!("1 passed, 0 failed: no_alloc (0 allocations over {} inputs)", inputs.len());
+}

@@ -1,0 +1,19 @@
+//! `idcheck`: Chinese real-name verification (实名认证) for Rust.
+//!
+//! This facade re-exports the offline core, [`idcheck_core`]: reject bad input for free before
+//! any paid call. Vendor crates and the fallback router join it behind cargo features.
+//!
+//! ```
+//! use idcheck::IdNumber;
+//! let id = IdNumber::parse("11010519491231002X")?;
+//! assert_eq!(id.masked().as_str(), "110105********002X");
+//! # Ok::<(), idcheck::IdError>(())
+//! ```
+
+#[doc(inline)]
+pub use idcheck_core::{
+    EARLIEST_BIRTH_YEAR, IdError, IdKind, IdNumber, IdParser, MaskedId, Region, RegionStatus, Sex,
+};
+
+/// The offline core, whole.
+pub use idcheck_core as core;
