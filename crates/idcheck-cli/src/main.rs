@@ -1,1 +1,226 @@
-fn main() {}
+//! `idcheck`: what Chinese ID numbers say by themselves, offline.
+//!
+//! `idcheck id 11010519491231002X` prints validity, kind, birthday, age, sex and region;
+//! `--json` prints one JSON object per number; `-` reads numbers from standard input, one per
+//! line. Exit code 0 when every number is valid, 1 when any is invalid, 2 on usage errors.
+//! Numbers are only ever printed masked.
+
+use std::io::{self, BufRead, Write};
+use std::process::ExitCode;
+
+use chrono::{NaiveDate, TimeDelta, Utc};
+use clap::{Parser, Subcommand};
+use idcheck::{IdError, IdKind, IdNumber, IdParser, Region, RegionStatus};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "idcheck", version, about = "Chinese real-name verification: offline checks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check ID numbers offline and print what each says by itself.
+    Id {
+        /// ID numbers; `-` reads more from standard input, one per line.
+        #[arg(required = true, value_name = "NUMBER")]
+        numbers: Vec<String>,
+        /// Also reject address codes not in the table and births after the code was abolished.
+        #[arg(long)]
+        strict: bool,
+        /// One JSON object per number, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Id { numbers, strict, json } => run_id(&numbers, strict, json),
+    }
+}
+
+fn run_id(args: &[String], strict: bool, json: bool) -> ExitCode {
+    let parser = IdParser::new().strict(strict);
+    let today = china_today();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut index = 0usize;
+    let mut any_invalid = false;
+    let mut check = |input: &str, out: &mut dyn Write| -> io::Result<()> {
+        index += 1;
+        let result = parser.parse(input);
+        any_invalid |= result.is_err();
+        if json {
+            serde_json::to_writer(&mut *out, &JsonLine::new(index, &result, today))?;
+            writeln!(out)
+        } else {
+            write_human(out, index, &result, today)
+        }
+    };
+    let outcome = (|| -> io::Result<()> {
+        for arg in args {
+            if arg == "-" {
+                for line in io::stdin().lock().lines() {
+                    let line = line?;
+                    if !line.trim().is_empty() {
+                        check(&line, &mut out)?;
+                    }
+                }
+            } else {
+                check(arg, &mut out)?;
+            }
+        }
+        out.flush()
+    })();
+    match outcome {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("idcheck: {e}");
+            ExitCode::from(2)
+        }
+        Ok(()) if any_invalid => ExitCode::from(1),
+        Ok(()) => ExitCode::SUCCESS,
+    }
+}
+
+fn china_today() -> NaiveDate {
+    (Utc::now() + TimeDelta::hours(8)).date_naive()
+}
+
+fn kind_label(id: &IdNumber) -> String {
+    if id.is_15_digit() {
+        format!("{}, first generation (15 digits)", id.kind())
+    } else {
+        id.kind().to_string()
+    }
+}
+
+fn region_label(region: &Region) -> String {
+    let mut label = format!("{:06} {region}", region.code());
+    match region.status() {
+        RegionStatus::Current => {
+            if let (Some(then), Some(now)) = (region.name(), region.current_name()) {
+                if then != now {
+                    label.push_str(&format!(" (now {now})"));
+                }
+            }
+        }
+        RegionStatus::Abolished { year } => label.push_str(&format!(" (abolished in {year})")),
+        RegionStatus::Unknown => label.push_str(" (address code not in the table)"),
+        _ => {}
+    }
+    label
+}
+
+fn write_human(out: &mut dyn Write, index: usize, result: &Result<IdNumber, IdError>, today: NaiveDate) -> io::Result<()> {
+    match result {
+        Err(e) => writeln!(out, "[{index}] invalid: {e}"),
+        Ok(id) => {
+            writeln!(out, "[{index}] {}  valid", id.masked())?;
+            writeln!(out, "    kind      {}", kind_label(id))?;
+            writeln!(out, "    birthday  {}", id.birthday())?;
+            if let Some(age) = id.age_on(today) {
+                writeln!(out, "    age       {age}")?;
+            }
+            writeln!(out, "    sex       {}", id.sex())?;
+            match (id.region(), id.nationality_code()) {
+                (Some(region), _) => writeln!(out, "    region    {}", region_label(&region))?,
+                (None, Some(nationality)) => writeln!(out, "    nationality code {nationality:03}")?,
+                (None, None) => {}
+            }
+            if id.is_15_digit() {
+                writeln!(out, "    18-digit  {}", id.to_18().masked())?;
+            }
+            writeln!(out, "    masked    {}", id.masked())
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLine {
+    input: usize,
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    details: Option<JsonDetails>,
+}
+
+#[derive(Serialize)]
+struct JsonDetails {
+    masked: String,
+    kind: &'static str,
+    digits: u8,
+    birthday: String,
+    age: Option<u32>,
+    sex: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nationality_code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<JsonRegion>,
+}
+
+#[derive(Serialize)]
+struct JsonRegion {
+    code: String,
+    province: Option<&'static str>,
+    prefecture: Option<&'static str>,
+    county: Option<&'static str>,
+    current_name: Option<&'static str>,
+    status: &'static str,
+    abolished_in: Option<u16>,
+}
+
+impl JsonLine {
+    fn new(input: usize, result: &Result<IdNumber, IdError>, today: NaiveDate) -> Self {
+        match result {
+            Err(e) => Self {
+                input,
+                valid: false,
+                error: Some(e.to_string()),
+                details: None,
+            },
+            Ok(id) => Self {
+                input,
+                valid: true,
+                error: None,
+                details: Some(JsonDetails {
+                    masked: id.masked().to_string(),
+                    kind: match id.kind() {
+                        IdKind::Resident => "resident",
+                        IdKind::HongKongPermit => "hong_kong_permit",
+                        IdKind::MacauPermit => "macau_permit",
+                        IdKind::TaiwanPermit => "taiwan_permit",
+                        IdKind::ForeignPermanentResident => "foreign_permanent_resident",
+                        _ => "other",
+                    },
+                    digits: if id.is_15_digit() { 15 } else { 18 },
+                    birthday: id.birthday().to_string(),
+                    age: id.age_on(today),
+                    sex: id.sex().to_string(),
+                    nationality_code: id.nationality_code(),
+                    region: id.region().map(|r| JsonRegion {
+                        code: format!("{:06}", r.code()),
+                        province: r.province(),
+                        prefecture: r.prefecture(),
+                        county: r.county(),
+                        current_name: r.current_name(),
+                        status: match r.status() {
+                            RegionStatus::Current => "current",
+                            RegionStatus::Abolished { .. } => "abolished",
+                            _ => "unknown",
+                        },
+                        abolished_in: match r.status() {
+                            RegionStatus::Abolished { year } => Some(year),
+                            _ => None,
+                        },
+                    }),
+                }),
+            },
+        }
+    }
+}

@@ -408,12 +408,13 @@ impl IdNumber {
         std::str::from_utf8(&self.digits[..usize::from(self.len)]).unwrap_or_default()
     }
 
-    /// The masked form: the address code and the last four characters, e.g. `110105********002X`.
+    /// The masked form: the address code and the last four characters, e.g. `110105********002X`
+    /// (for a 15-digit number the last three, `130503******001`, so that no birthday digit shows).
     #[must_use]
     pub fn masked(&self) -> MaskedId {
         let len = usize::from(self.len);
         let mut bytes = self.digits;
-        for b in &mut bytes[6..len - 4] {
+        for b in &mut bytes[6..len - if len == 18 { 4 } else { 3 }] {
             *b = b'*';
         }
         MaskedId { bytes, len: self.len }

@@ -45,7 +45,7 @@ fn fifteen_digit_numbers_upgrade() {
         let id = parse(old).unwrap();
         assert!(id.is_15_digit());
         assert_eq!(id.as_str(), old);
-        assert_eq!(id.masked().as_str(), format!("{}*****{}", &old[..6], &old[11..]));
+        assert_eq!(id.masked().as_str(), format!("{}******{}", &old[..6], &old[12..]));
         let upgraded = id.to_18();
         assert_eq!(upgraded.as_str(), new);
         assert_eq!(upgraded, parse(new).unwrap());
