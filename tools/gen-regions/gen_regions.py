@@ -186,7 +186,9 @@ def render(timeline):
         "",
         "use super::record::{span, RegionRecord, CURRENT};",
         "",
-        f"pub(crate) static REGIONS: [RegionRecord; {len(timeline)}] = [",
+        f"pub(crate) const REGION_COUNT: usize = {len(timeline)};",
+        "",
+        "pub(crate) static REGIONS: [RegionRecord; REGION_COUNT] = [",
     ]
     for code in sorted(timeline):
         spans = sorted(timeline[code], key=lambda s: (s[1], s[2] if s[2] is not OPEN else 9999))

@@ -14,7 +14,11 @@ use idcheck::{IdError, IdKind, IdNumber, IdParser, Region, RegionStatus};
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(name = "idcheck", version, about = "Chinese real-name verification: offline checks")]
+#[command(
+    name = "idcheck",
+    version,
+    about = "Chinese real-name verification: offline checks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,7 +43,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Id { numbers, strict, json } => run_id(&numbers, strict, json),
+        Command::Id {
+            numbers,
+            strict,
+            json,
+        } => run_id(&numbers, strict, json),
     }
 }
 
@@ -100,23 +108,24 @@ fn kind_label(id: &IdNumber) -> String {
 }
 
 fn region_label(region: &Region) -> String {
-    let mut label = format!("{:06} {region}", region.code());
-    match region.status() {
-        RegionStatus::Current => {
-            if let (Some(then), Some(now)) = (region.name(), region.current_name()) {
-                if then != now {
-                    label.push_str(&format!(" (now {now})"));
-                }
-            }
-        }
-        RegionStatus::Abolished { year } => label.push_str(&format!(" (abolished in {year})")),
-        RegionStatus::Unknown => label.push_str(" (address code not in the table)"),
-        _ => {}
-    }
-    label
+    let note = match region.status() {
+        RegionStatus::Current => match (region.name(), region.current_name()) {
+            (Some(then), Some(now)) if then != now => format!(" (now {now})"),
+            _ => String::new(),
+        },
+        RegionStatus::Abolished { year } => format!(" (abolished in {year})"),
+        RegionStatus::Unknown => " (address code not in the table)".to_owned(),
+        _ => String::new(),
+    };
+    format!("{:06} {region}{note}", region.code())
 }
 
-fn write_human(out: &mut dyn Write, index: usize, result: &Result<IdNumber, IdError>, today: NaiveDate) -> io::Result<()> {
+fn write_human(
+    out: &mut dyn Write,
+    index: usize,
+    result: &Result<IdNumber, IdError>,
+    today: NaiveDate,
+) -> io::Result<()> {
     match result {
         Err(e) => writeln!(out, "[{index}] invalid: {e}"),
         Ok(id) => {
@@ -129,7 +138,9 @@ fn write_human(out: &mut dyn Write, index: usize, result: &Result<IdNumber, IdEr
             writeln!(out, "    sex       {}", id.sex())?;
             match (id.region(), id.nationality_code()) {
                 (Some(region), _) => writeln!(out, "    region    {}", region_label(&region))?,
-                (None, Some(nationality)) => writeln!(out, "    nationality code {nationality:03}")?,
+                (None, Some(nationality)) => {
+                    writeln!(out, "    nationality code {nationality:03}")?;
+                }
                 (None, None) => {}
             }
             if id.is_15_digit() {

@@ -28,10 +28,20 @@ fn a_valid_number_prints_what_it_says_and_exits_0() {
     let out = idcheck(&["id", "11010519491231002X"], None);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    for expected in ["valid", "resident ID", "1949-12-31", "female", "110105 北京市 朝阳区", "110105********002X"] {
+    for expected in [
+        "valid",
+        "resident ID",
+        "1949-12-31",
+        "female",
+        "110105 北京市 朝阳区",
+        "110105********002X",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
-    assert!(!text.contains("11010519491231002X"), "unmasked number in\n{text}");
+    assert!(
+        !text.contains("11010519491231002X"),
+        "unmasked number in\n{text}"
+    );
 }
 
 #[test]
@@ -49,30 +59,49 @@ fn any_invalid_number_gives_exit_1_and_the_precise_error() {
     let out = idcheck(&["id", "11010519491231002X", "110105194912310021"], None);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("[2] invalid: check character expected X, found 1"), "{text}");
+    assert!(
+        text.contains("[2] invalid: check character expected X, found 1"),
+        "{text}"
+    );
     assert!(!text.contains("110105194912310021"), "{text}");
 }
 
 #[test]
 fn strict_rejects_what_lenient_accepts() {
-    assert_eq!(idcheck(&["id", "342401200101010019"], None).status.code(), Some(0));
+    assert_eq!(
+        idcheck(&["id", "342401200101010019"], None).status.code(),
+        Some(0)
+    );
     let out = idcheck(&["id", "--strict", "342401200101010019"], None);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("abolished in 1999"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("abolished in 1999"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(idcheck(&["id"], None).status.code(), Some(2));
-    assert_eq!(idcheck(&["id", "--bogus", "1"], None).status.code(), Some(2));
+    assert_eq!(
+        idcheck(&["id", "--bogus", "1"], None).status.code(),
+        Some(2)
+    );
     assert_eq!(idcheck(&[], None).status.code(), Some(2));
 }
 
 #[test]
 fn numbers_from_standard_input_as_json_lines() {
-    let out = idcheck(&["id", "--json", "-"], Some("11010519491231002X\n\n110105194912310021\n"));
+    let out = idcheck(
+        &["id", "--json", "-"],
+        Some("11010519491231002X\n\n110105194912310021\n"),
+    );
     assert_eq!(out.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["valid"], true);
     assert_eq!(lines[0]["masked"], "110105********002X");

@@ -62,7 +62,9 @@ pub enum IdError {
         code: u32,
     },
     /// Strict parsing only: born after the year the address code was abolished.
-    #[error("address code {code:06} was abolished in {abolished_in}, before the birth year (strict)")]
+    #[error(
+        "address code {code:06} was abolished in {abolished_in}, before the birth year (strict)"
+    )]
     BornAfterRegionAbolished {
         /// The six-digit address code.
         code: u32,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
 
@@ -25,7 +25,11 @@ const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 
 /// The MOD 11-2 check character of the first 17 digits (ASCII `0`–`9`).
 fn check_char(first17: &[u8; 17]) -> u8 {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CHECK_CHARS[(sum % 11) as usize]
 }
 
@@ -139,7 +143,9 @@ impl IdParser {
         let province = u32::from(digits[0] - b'0') * 10 + u32::from(digits[1] - b'0');
         if !foreign && !region::is_known_province(province) && !is_taiwan_permit(&digits, len) {
             #[allow(clippy::cast_possible_truncation)] // two digits
-            return Err(IdError::UnknownProvince { code: province as u8 });
+            return Err(IdError::UnknownProvince {
+                code: province as u8,
+            });
         }
 
         let birthday = self.birthday(&digits, len)?;
@@ -175,7 +181,7 @@ impl IdParser {
                 return Err(IdError::UnknownRegion { code });
             };
             if let Some(abolished_in) = record.abolished_in() {
-                if birth_year(birthday) > abolished_in {
+                if birthday.year > abolished_in {
                     return Err(IdError::BornAfterRegionAbolished { code, abolished_in });
                 }
             }
@@ -190,23 +196,40 @@ impl IdParser {
         })
     }
 
-    fn birthday(&self, digits: &[u8; 18], len: u8) -> Result<NaiveDate, IdError> {
+    fn birthday(self, digits: &[u8; 18], len: u8) -> Result<Ymd, IdError> {
         let (year, month, day) = if len == 18 {
-            (number(&digits[6..10]), number(&digits[10..12]), number(&digits[12..14]))
+            (
+                number(&digits[6..10]),
+                number(&digits[10..12]),
+                number(&digits[12..14]),
+            )
         } else {
-            (1900 + number(&digits[6..8]), number(&digits[8..10]), number(&digits[10..12]))
+            (
+                1900 + number(&digits[6..8]),
+                number(&digits[8..10]),
+                number(&digits[10..12]),
+            )
         };
         #[allow(clippy::cast_possible_truncation)] // at most four digits
-        let (year, month, day) = (year as u16, month as u8, day as u8);
-        let date = NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))
-            .ok_or(IdError::ImpossibleDate { year, month, day })?;
-        if year < EARLIEST_BIRTH_YEAR {
+        let date = Ymd {
+            year: year as u16,
+            month: month as u8,
+            day: day as u8,
+        };
+        if !date.is_calendar_date() {
+            return Err(IdError::ImpossibleDate {
+                year: date.year,
+                month: date.month,
+                day: date.day,
+            });
+        }
+        if date.year < EARLIEST_BIRTH_YEAR {
             return Err(IdError::BirthdayTooEarly {
                 earliest_year: EARLIEST_BIRTH_YEAR,
             });
         }
         let future = match self.today {
-            Some(today) => date > today,
+            Some(today) => date.packed() > Ymd::from_date(today).packed(),
             None => after_today(date),
         };
         if future {
@@ -221,30 +244,72 @@ fn is_taiwan_permit(digits: &[u8; 18], len: u8) -> bool {
 }
 
 fn number(ascii_digits: &[u8]) -> u32 {
-    ascii_digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+    ascii_digits
+        .iter()
+        .fold(0, |n, d| n * 10 + u32::from(d - b'0'))
 }
 
 fn six_digits(digits: &[u8; 18]) -> u32 {
     number(&digits[..6])
 }
 
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 1860..=today
-fn birth_year(birthday: NaiveDate) -> u16 {
-    birthday.year() as u16
+/// A calendar date as the number spells it; cheaper to check and compare than a `NaiveDate`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Ymd {
+    year: u16,
+    month: u8,
+    day: u8,
 }
 
-/// A day number (days from CE) known to be today or earlier. Days only move forward, so once the
-/// clock has said "today is D", every birthday up to D is in the past without asking again; the
-/// clock is read only for birthdays after the last day seen, which keeps `parse` free of a
-/// system call per number.
-static KNOWN_PAST_DAY: AtomicI32 = AtomicI32::new(i32::MIN);
+impl Ymd {
+    const fn is_calendar_date(self) -> bool {
+        let leap = self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0);
+        let days = match self.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return false,
+        };
+        self.day >= 1 && self.day <= days
+    }
 
-fn after_today(date: NaiveDate) -> bool {
-    let day = date.num_days_from_ce();
+    /// `yyyymmdd` as one integer, ordered like the dates.
+    const fn packed(self) -> u32 {
+        self.year as u32 * 10_000 + self.month as u32 * 100 + self.day as u32
+    }
+
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=9999
+    fn from_date(date: NaiveDate) -> Self {
+        Self {
+            year: date.year().clamp(0, 9999) as u16,
+            month: date.month() as u8,
+            day: date.day() as u8,
+        }
+    }
+
+    fn to_date(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(
+            i32::from(self.year),
+            u32::from(self.month),
+            u32::from(self.day),
+        )
+        .unwrap_or(NaiveDate::MIN)
+    }
+}
+
+/// A day (`yyyymmdd`) known to be today or earlier. Days only move forward, so once the clock has
+/// said "today is D", every birthday up to D is in the past without asking again: the clock is
+/// read only for birthdays after the last day seen, which keeps `parse` free of a system call
+/// per number.
+static KNOWN_PAST_DAY: AtomicU32 = AtomicU32::new(0);
+
+fn after_today(date: Ymd) -> bool {
+    let day = date.packed();
     if day <= KNOWN_PAST_DAY.load(Ordering::Relaxed) {
         return false;
     }
-    let today = china_today().num_days_from_ce();
+    let today = Ymd::from_date(china_today()).packed();
     KNOWN_PAST_DAY.fetch_max(today, Ordering::Relaxed);
     day > today
 }
@@ -254,19 +319,45 @@ fn china_today() -> NaiveDate {
     (Utc::now() + TimeDelta::hours(8)).date_naive()
 }
 
+/// Whether all eight bytes are ASCII digits: each byte must be 0x30..=0x39, i.e. have high nibble
+/// 3, and keep it after adding 6 (no byte can carry into the next: 0x3F + 6 < 0x100).
+fn eight_digits(chunk: &[u8]) -> bool {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+        return false;
+    };
+    let x = u64::from_le_bytes(chunk);
+    x & HIGH_NIBBLES == THREES && x.wrapping_add(SIXES) & HIGH_NIBBLES == THREES
+}
+
 /// Turn what people type into ASCII digits: trim whitespace (including the ideographic space),
 /// map full-width digits and `x`/`Ｘ`/`ｘ` to `0`–`9`/`X`. Allocates nothing.
 fn normalize(input: &str) -> Result<([u8; 18], u8), IdError> {
     let bytes = input.as_bytes();
-    // Fast path: exactly what a machine writes.
-    if (bytes.len() == 18 || bytes.len() == 15)
-        && bytes[..bytes.len() - 1].iter().all(u8::is_ascii_digit)
-        && (bytes[bytes.len() - 1].is_ascii_digit() || bytes.len() == 18 && bytes[17] == b'X')
-    {
-        let mut digits = [b'0'; 18];
-        digits[..bytes.len()].copy_from_slice(bytes);
-        #[allow(clippy::cast_possible_truncation)] // 15 or 18
-        return Ok((digits, bytes.len() as u8));
+    // Fast path: ASCII digits as a machine writes them, checked eight bytes at a time.
+    if let Ok(all) = <&[u8; 18]>::try_from(bytes) {
+        if eight_digits(&all[..8]) && eight_digits(&all[8..16]) && all[16].is_ascii_digit() {
+            match all[17] {
+                b'0'..=b'9' => return Ok((*all, 18)),
+                b'X' | b'x' => {
+                    let mut digits = *all;
+                    digits[17] = b'X';
+                    return Ok((digits, 18));
+                }
+                _ => {}
+            }
+        }
+    } else if let Ok(first) = <&[u8; 15]>::try_from(bytes) {
+        if eight_digits(&first[..8]) && eight_digits(&first[7..]) {
+            let mut digits = [b'0'; 18];
+            digits[..15].copy_from_slice(first);
+            return Ok((digits, 15));
+        }
+    } else if !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
+        // One ASCII byte is one character.
+        return Err(IdError::WrongLength { found: bytes.len() });
     }
 
     let leading = input.chars().take_while(|c| c.is_whitespace()).count();
@@ -280,6 +371,7 @@ fn normalize(input: &str) -> Result<([u8; 18], u8), IdError> {
     for (i, c) in trimmed.chars().enumerate() {
         let ascii = match c {
             '0'..='9' => c as u8,
+            #[allow(clippy::cast_possible_truncation)] // 0..=9
             '０'..='９' => b'0' + (u32::from(c) - u32::from('０')) as u8,
             'X' | 'x' | 'Ｘ' | 'ｘ' => {
                 x_at.get_or_insert(i);
@@ -333,7 +425,7 @@ pub struct IdNumber {
     digits: [u8; 18],
     len: u8,
     kind: IdKind,
-    birthday: NaiveDate,
+    birthday: Ymd,
     region: Option<&'static RegionRecord>,
 }
 
@@ -342,6 +434,7 @@ impl IdNumber {
     ///
     /// # Errors
     /// [`IdError`] says precisely what is wrong.
+    #[inline]
     pub fn parse(input: &str) -> Result<Self, IdError> {
         IdParser::new().parse(input)
     }
@@ -360,22 +453,31 @@ impl IdNumber {
 
     /// The birthday the number encodes.
     #[must_use]
-    pub const fn birthday(&self) -> NaiveDate {
-        self.birthday
+    pub fn birthday(&self) -> NaiveDate {
+        self.birthday.to_date()
     }
 
     /// Sex, from the parity of the sequence code.
     #[must_use]
     pub const fn sex(&self) -> Sex {
-        let digit = if self.len == 18 { self.digits[16] } else { self.digits[14] };
-        if (digit - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
+        let digit = if self.len == 18 {
+            self.digits[16]
+        } else {
+            self.digits[14]
+        };
+        if (digit - b'0') % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// Age in whole years on `date`, or `None` if `date` is before the birthday.
     #[must_use]
     pub fn age_on(&self, date: NaiveDate) -> Option<u32> {
-        let b = self.birthday;
-        let years = date.year() - b.year() - i32::from((date.month(), date.day()) < (b.month(), b.day()));
+        let b = self.birthday();
+        let years =
+            date.year() - b.year() - i32::from((date.month(), date.day()) < (b.month(), b.day()));
         u32::try_from(years).ok()
     }
 
@@ -391,7 +493,7 @@ impl IdNumber {
     #[must_use]
     pub fn region(&self) -> Option<Region> {
         (self.kind != IdKind::ForeignPermanentResident)
-            .then(|| Region::from_record(self.address_code(), birth_year(self.birthday), self.region))
+            .then(|| Region::from_record(self.address_code(), self.birthday.year, self.region))
     }
 
     /// For a foreigners' permanent residence ID: the three-digit nationality code (digits 4–6).
@@ -417,7 +519,10 @@ impl IdNumber {
         for b in &mut bytes[6..len - if len == 18 { 4 } else { 3 }] {
             *b = b'*';
         }
-        MaskedId { bytes, len: self.len }
+        MaskedId {
+            bytes,
+            len: self.len,
+        }
     }
 
     /// The 18-character form: a 15-digit number gains `19` in its year and a check character.
@@ -558,6 +663,21 @@ mod tests {
     }
 
     #[test]
+    fn eight_digits_accepts_only_ascii_digits() {
+        assert!(eight_digits(b"01234567"));
+        assert!(eight_digits(b"99999999"));
+        for bad in 0..=255u8 {
+            let expected = bad.is_ascii_digit();
+            for position in 0..8 {
+                let mut chunk = *b"55555555";
+                chunk[position] = bad;
+                assert_eq!(eight_digits(&chunk), expected, "{bad:#x} at {position}");
+            }
+        }
+        assert!(!eight_digits(b"1234567"));
+    }
+
+    #[test]
     fn check_char_of_known_numbers() {
         assert_eq!(check_char(b"11010519491231002"), b'X');
         assert_eq!(check_char(b"44052418800101001"), b'4');
@@ -578,10 +698,16 @@ mod tests {
         let first17 = format!("110105{}001", tomorrow.format("%Y%m%d"));
         let check = char::from(check_char(first17.as_bytes().try_into().unwrap()));
         let number = format!("{first17}{check}");
-        assert_eq!(IdNumber::parse(&number).unwrap_err(), IdError::BirthdayInFuture);
+        assert_eq!(
+            IdNumber::parse(&number).unwrap_err(),
+            IdError::BirthdayInFuture
+        );
         assert!(IdParser::new().today(tomorrow).parse(&number).is_ok());
         // Today itself is not the future.
         let today_parser = IdParser::new().today(tomorrow - TimeDelta::days(1));
-        assert_eq!(today_parser.parse(&number).unwrap_err(), IdError::BirthdayInFuture);
+        assert_eq!(
+            today_parser.parse(&number).unwrap_err(),
+            IdError::BirthdayInFuture
+        );
     }
 }

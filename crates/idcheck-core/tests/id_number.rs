@@ -20,7 +20,10 @@ fn worked_example_female_beijing() {
     assert_eq!(id.as_str(), "11010519491231002X");
     assert_eq!(id.masked().as_str(), "110105********002X");
     let region = id.region().unwrap();
-    assert_eq!((region.province(), region.county()), (Some("北京市"), Some("朝阳区")));
+    assert_eq!(
+        (region.province(), region.county()),
+        (Some("北京市"), Some("朝阳区"))
+    );
     assert_eq!(region.status(), RegionStatus::Current);
 }
 
@@ -35,21 +38,33 @@ fn worked_example_male_born_1880() {
 fn wrong_check_character_says_what_was_expected() {
     assert_eq!(
         parse("110105194912310021").unwrap_err(),
-        IdError::CheckCharacter { expected: 'X', found: '1' }
+        IdError::CheckCharacter {
+            expected: 'X',
+            found: '1'
+        }
     );
 }
 
 #[test]
 fn fifteen_digit_numbers_upgrade() {
-    for (old, new) in [("130503670401001", "130503196704010016"), ("610104620927690", "610104196209276908")] {
+    for (old, new) in [
+        ("130503670401001", "130503196704010016"),
+        ("610104620927690", "610104196209276908"),
+    ] {
         let id = parse(old).unwrap();
         assert!(id.is_15_digit());
         assert_eq!(id.as_str(), old);
-        assert_eq!(id.masked().as_str(), format!("{}******{}", &old[..6], &old[12..]));
+        assert_eq!(
+            id.masked().as_str(),
+            format!("{}******{}", &old[..6], &old[12..])
+        );
         let upgraded = id.to_18();
         assert_eq!(upgraded.as_str(), new);
         assert_eq!(upgraded, parse(new).unwrap());
-        assert_eq!((upgraded.birthday(), upgraded.sex()), (id.birthday(), id.sex()));
+        assert_eq!(
+            (upgraded.birthday(), upgraded.sex()),
+            (id.birthday(), id.sex())
+        );
     }
     assert_eq!(parse("130503670401001").unwrap().sex(), Sex::Male);
     assert_eq!(parse("610104620927690").unwrap().sex(), Sex::Female);
@@ -60,21 +75,57 @@ fn leap_days() {
     // 1900 is not a leap year; 2000 is.
     assert_eq!(
         parse("110105190002290011").unwrap_err(),
-        IdError::ImpossibleDate { year: 1900, month: 2, day: 29 }
+        IdError::ImpossibleDate {
+            year: 1900,
+            month: 2,
+            day: 29
+        }
     );
-    assert_eq!(parse("110105000229001").unwrap_err(), IdError::ImpossibleDate { year: 1900, month: 2, day: 29 });
-    assert_eq!(parse("110105200002290013").unwrap().birthday(), date(2000, 2, 29));
+    assert_eq!(
+        parse("110105000229001").unwrap_err(),
+        IdError::ImpossibleDate {
+            year: 1900,
+            month: 2,
+            day: 29
+        }
+    );
+    assert_eq!(
+        parse("110105200002290013").unwrap().birthday(),
+        date(2000, 2, 29)
+    );
 }
 
 #[test]
 fn impossible_and_implausible_birthdays() {
-    assert!(matches!(parse("110105194913310024"), Err(IdError::ImpossibleDate { month: 13, .. })));
-    assert!(matches!(parse("110105194900000023"), Err(IdError::ImpossibleDate { month: 0, .. })));
-    assert_eq!(parse("110105185912310014").unwrap_err(), IdError::BirthdayTooEarly { earliest_year: 1860 });
-    assert_eq!(parse("110105299912310017").unwrap_err(), IdError::BirthdayInFuture);
+    assert!(matches!(
+        parse("110105194913310024"),
+        Err(IdError::ImpossibleDate { month: 13, .. })
+    ));
+    assert!(matches!(
+        parse("110105194900000023"),
+        Err(IdError::ImpossibleDate { month: 0, .. })
+    ));
+    assert_eq!(
+        parse("110105185912310014").unwrap_err(),
+        IdError::BirthdayTooEarly {
+            earliest_year: 1860
+        }
+    );
+    assert_eq!(
+        parse("110105299912310017").unwrap_err(),
+        IdError::BirthdayInFuture
+    );
     let on = IdParser::new().today(date(1949, 12, 30));
-    assert_eq!(on.parse("11010519491231002X").unwrap_err(), IdError::BirthdayInFuture);
-    assert!(IdParser::new().today(date(1949, 12, 31)).parse("11010519491231002X").is_ok());
+    assert_eq!(
+        on.parse("11010519491231002X").unwrap_err(),
+        IdError::BirthdayInFuture
+    );
+    assert!(
+        IdParser::new()
+            .today(date(1949, 12, 31))
+            .parse("11010519491231002X")
+            .is_ok()
+    );
 }
 
 #[test]
@@ -92,7 +143,10 @@ fn abolished_and_renamed_codes_are_valid_prefixes() {
     let old = parse("130503196704010016").unwrap().region().unwrap();
     assert_eq!(old.name(), Some("桥西区"));
     assert_eq!(old.current_name(), Some("信都区"));
-    let young = parse(&with_check("13050320210101001")).unwrap().region().unwrap();
+    let young = parse(&with_check("13050320210101001"))
+        .unwrap()
+        .region()
+        .unwrap();
     assert_eq!(young.name(), Some("信都区"));
 }
 
@@ -103,10 +157,18 @@ fn the_year_rule_is_strict_only() {
     assert!(parse(id).is_ok());
     assert_eq!(
         IdParser::new().strict(true).parse(id).unwrap_err(),
-        IdError::BornAfterRegionAbolished { code: 342_401, abolished_in: 1999 }
+        IdError::BornAfterRegionAbolished {
+            code: 342_401,
+            abolished_in: 1999
+        }
     );
     // Chongqing's 50xxxx on a person born before 1997 is fine in both modes.
-    assert!(IdParser::new().strict(true).parse("500101198001010013").is_ok());
+    assert!(
+        IdParser::new()
+            .strict(true)
+            .parse("500101198001010013")
+            .is_ok()
+    );
 }
 
 #[test]
@@ -117,22 +179,38 @@ fn unknown_county_in_known_province_is_reported_not_rejected() {
     assert_eq!(region.status(), RegionStatus::Unknown);
     assert_eq!(region.province(), Some("北京市"));
     assert_eq!(
-        IdParser::new().strict(true).parse("110199199001010010").unwrap_err(),
+        IdParser::new()
+            .strict(true)
+            .parse("110199199001010010")
+            .unwrap_err(),
         IdError::UnknownRegion { code: 110_199 }
     );
 }
 
 #[test]
 fn unknown_province_is_rejected() {
-    assert_eq!(parse(&with_check("00010519491231002")).unwrap_err(), IdError::UnknownProvince { code: 0 });
-    assert_eq!(parse(&with_check("84000019900101001")).unwrap_err(), IdError::UnknownProvince { code: 84 });
-    assert_eq!(parse("830000900101001").unwrap_err(), IdError::UnknownProvince { code: 83 });
+    assert_eq!(
+        parse(&with_check("00010519491231002")).unwrap_err(),
+        IdError::UnknownProvince { code: 0 }
+    );
+    assert_eq!(
+        parse(&with_check("84000019900101001")).unwrap_err(),
+        IdError::UnknownProvince { code: 84 }
+    );
+    assert_eq!(
+        parse("830000900101001").unwrap_err(),
+        IdError::UnknownProvince { code: 83 }
+    );
 }
 
 #[test]
 fn residence_permits() {
     for (number, kind, name) in [
-        ("810000199001010019", IdKind::HongKongPermit, "香港特别行政区"),
+        (
+            "810000199001010019",
+            IdKind::HongKongPermit,
+            "香港特别行政区",
+        ),
         ("820000199001010010", IdKind::MacauPermit, "澳门特别行政区"),
         ("830000199001010012", IdKind::TaiwanPermit, "台湾省"),
     ] {
@@ -151,13 +229,24 @@ fn foreign_permanent_residence_id() {
     assert_eq!(id.nationality_code(), Some(600));
     assert!(id.region().is_none());
     assert_eq!(id.birthday(), date(1990, 1, 1));
-    assert!(IdParser::new().strict(true).parse("91560019900101001X").is_ok());
+    assert!(
+        IdParser::new()
+            .strict(true)
+            .parse("91560019900101001X")
+            .is_ok()
+    );
     assert_eq!(
         parse("915600199001010011").unwrap_err(),
-        IdError::CheckCharacter { expected: 'X', found: '1' }
+        IdError::CheckCharacter {
+            expected: 'X',
+            found: '1'
+        }
     );
     // Only the 18-character form exists.
-    assert_eq!(parse("915600900101001").unwrap_err(), IdError::UnknownProvince { code: 91 });
+    assert_eq!(
+        parse("915600900101001").unwrap_err(),
+        IdError::UnknownProvince { code: 91 }
+    );
 }
 
 #[test]
@@ -177,28 +266,65 @@ fn input_as_people_type_it() {
 fn precise_errors_for_what_cannot_be_normalised() {
     assert_eq!(parse("").unwrap_err(), IdError::Empty);
     assert_eq!(parse(" \t ").unwrap_err(), IdError::Empty);
-    assert_eq!(parse("1101051949123100").unwrap_err(), IdError::WrongLength { found: 16 });
-    assert_eq!(parse("11010519491231002X1").unwrap_err(), IdError::WrongLength { found: 19 });
-    assert_eq!(parse("110105１９４９1231002X9").unwrap_err(), IdError::WrongLength { found: 19 });
+    assert_eq!(
+        parse("1101051949123100").unwrap_err(),
+        IdError::WrongLength { found: 16 }
+    );
+    assert_eq!(
+        parse("11010519491231002X1").unwrap_err(),
+        IdError::WrongLength { found: 19 }
+    );
+    assert_eq!(
+        parse("110105１９４９1231002X9").unwrap_err(),
+        IdError::WrongLength { found: 19 }
+    );
     assert_eq!(
         parse("1101051949-1231002X").unwrap_err(),
-        IdError::NonDigit { position: 11, found: '-' }
+        IdError::NonDigit {
+            position: 11,
+            found: '-'
+        }
     );
-    assert_eq!(parse("  11010a").unwrap_err(), IdError::NonDigit { position: 8, found: 'a' });
+    assert_eq!(
+        parse("  11010a").unwrap_err(),
+        IdError::NonDigit {
+            position: 8,
+            found: 'a'
+        }
+    );
     assert_eq!(
         parse("110105194912X10021").unwrap_err(),
-        IdError::NonDigit { position: 13, found: 'X' }
+        IdError::NonDigit {
+            position: 13,
+            found: 'X'
+        }
     );
-    assert_eq!(parse("13050367040100X").unwrap_err(), IdError::NonDigit { position: 15, found: 'X' });
+    assert_eq!(
+        parse("13050367040100X").unwrap_err(),
+        IdError::NonDigit {
+            position: 15,
+            found: 'X'
+        }
+    );
     assert_eq!(
         parse("1101 0519491231002X").unwrap_err(),
-        IdError::NonDigit { position: 5, found: ' ' }
+        IdError::NonDigit {
+            position: 5,
+            found: ' '
+        }
     );
 }
 
 #[test]
 fn error_messages_are_lowercase_and_carry_no_number() {
-    let inputs = ["110105194912310021", "", "1101051949123100", "11010a", "110105190002290011", "110105299912310017"];
+    let inputs = [
+        "110105194912310021",
+        "",
+        "1101051949123100",
+        "11010a",
+        "110105190002290011",
+        "110105299912310017",
+    ];
     for input in inputs {
         let message = parse(input).unwrap_err().to_string();
         assert!(message.chars().next().unwrap().is_lowercase(), "{message}");
@@ -212,7 +338,12 @@ fn error_messages_are_lowercase_and_carry_no_number() {
 #[test]
 fn debug_and_display_are_masked() {
     let id = parse("11010519491231002X").unwrap();
-    for shown in [format!("{id}"), format!("{id:?}"), format!("{:?}", Some(id)), format!("{:?}", id.masked())] {
+    for shown in [
+        format!("{id}"),
+        format!("{id:?}"),
+        format!("{:?}", Some(id)),
+        format!("{:?}", id.masked()),
+    ] {
         assert!(!shown.contains("19491231"), "{shown}");
         assert!(shown.contains("110105********002X"), "{shown}");
     }
@@ -233,13 +364,20 @@ fn serde_round_trips_and_validates() {
     assert_eq!(json, "\"11010519491231002X\"");
     assert_eq!(serde_json::from_str::<IdNumber>(&json).unwrap(), id);
     let err = serde_json::from_str::<IdNumber>("\"110105194912310021\"").unwrap_err();
-    assert!(err.to_string().contains("check character expected X"), "{err}");
+    assert!(
+        err.to_string().contains("check character expected X"),
+        "{err}"
+    );
 }
 
 /// Append the MOD 11-2 check character to 17 digits.
 fn with_check(first17: &str) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
     let check = b"10X98765432"[(sum % 11) as usize];
     format!("{first17}{}", char::from(check))
 }

@@ -8,8 +8,15 @@ use proptest::prelude::*;
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 
 fn with_check(first17: &str) -> String {
-    let sum: u32 = first17.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
-    format!("{first17}{}", char::from(b"10X98765432"[(sum % 11) as usize]))
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!(
+        "{first17}{}",
+        char::from(b"10X98765432"[(sum % 11) as usize])
+    )
 }
 
 fn codes() -> Vec<u32> {

@@ -20,7 +20,10 @@ struct StackBuf {
 impl std::fmt::Write for StackBuf {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         let end = self.len + s.len();
-        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }
@@ -46,7 +49,10 @@ fn main() {
         let _ = IdNumber::parse(input);
     }
 
-    let mut sink = StackBuf { bytes: [0; 256], len: 0 };
+    let mut sink = StackBuf {
+        bytes: [0; 256],
+        len: 0,
+    };
     let counter = AllocRegion::new(GLOBAL);
     let mut valid = 0;
     for input in inputs {
@@ -59,11 +65,34 @@ fn main() {
         let Ok(id) = lenient else { continue };
         valid += 1;
         let region = id.region();
-        std::hint::black_box((id.kind(), id.birthday(), id.sex(), id.age_on(on), id.as_str(), id.to_18()));
-        std::hint::black_box((id.masked(), id.address_code(), id.nationality_code(), id.is_15_digit()));
+        std::hint::black_box((
+            id.kind(),
+            id.birthday(),
+            id.sex(),
+            id.age_on(on),
+            id.as_str(),
+            id.to_18(),
+        ));
+        std::hint::black_box((
+            id.masked(),
+            id.address_code(),
+            id.nationality_code(),
+            id.is_15_digit(),
+        ));
         if let Some(r) = region {
-            std::hint::black_box((r.name(), r.province(), r.prefecture(), r.county(), r.status()));
-            std::hint::black_box((r.current_name(), r.history(), r.first_year(), r.in_year(2000).name()));
+            std::hint::black_box((
+                r.name(),
+                r.province(),
+                r.prefecture(),
+                r.county(),
+                r.status(),
+            ));
+            std::hint::black_box((
+                r.current_name(),
+                r.history(),
+                r.first_year(),
+                r.in_year(2000).name(),
+            ));
             sink.len = 0;
             write!(sink, "{r}").unwrap();
         }
@@ -74,13 +103,23 @@ fn main() {
     let stats = counter.change();
     assert_eq!(valid, 5, "the inputs should include five valid numbers");
     assert_eq!(
-        (stats.allocations, stats.reallocations, stats.bytes_allocated),
+        (
+            stats.allocations,
+            stats.reallocations,
+            stats.bytes_allocated
+        ),
         (0, 0, 0),
         "parse and accessors must not allocate: {stats:?}"
     );
     // The counter itself must be able to see an allocation, or the zero above proves nothing.
     let control = AllocRegion::new(GLOBAL);
     std::hint::black_box(String::from(inputs[0]));
-    assert!(control.change().allocations >= 1, "the counting allocator saw nothing");
-    println!("1 passed, 0 failed: no_alloc (0 allocations over {} inputs)", inputs.len());
+    assert!(
+        control.change().allocations >= 1,
+        "the counting allocator saw nothing"
+    );
+    println!(
+        "1 passed, 0 failed: no_alloc (0 allocations over {} inputs)",
+        inputs.len()
+    );
 }

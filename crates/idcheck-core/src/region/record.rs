@@ -65,7 +65,11 @@ impl RegionRecord {
 
     /// The last year-end list that carried the code under any name; `CURRENT` if it is in force.
     pub(crate) fn last_year(&self) -> u16 {
-        self.names.iter().map(|s| s.last_year).max().unwrap_or(CURRENT)
+        self.names
+            .iter()
+            .map(|s| s.last_year)
+            .max()
+            .unwrap_or(CURRENT)
     }
 
     /// The name in force in `year`; a year outside the code's life gives the nearest name.

@@ -7,7 +7,9 @@
 
 use super::record::{span, RegionRecord, CURRENT};
 
-pub(crate) static REGIONS: [RegionRecord; 7206] = [
+pub(crate) const REGION_COUNT: usize = 7206;
+
+pub(crate) static REGIONS: [RegionRecord; REGION_COUNT] = [
     RegionRecord::new(110000, &[span("北京市", 1980, CURRENT)]),
     RegionRecord::new(110100, &[span("市辖区", 1980, CURRENT)]),
     RegionRecord::new(110101, &[span("东城区", 1980, CURRENT)]),
