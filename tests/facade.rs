@@ -8,7 +8,10 @@ fn facade_reexports_the_core() {
     let same = idcheck::core::IdNumber::parse("11010519491231002x").unwrap();
     assert_eq!(id, same);
     assert_eq!(
-        idcheck::IdParser::new().strict(true).parse("110199199001010010").unwrap_err(),
+        idcheck::IdParser::new()
+            .strict(true)
+            .parse("110199199001010010")
+            .unwrap_err(),
         idcheck::IdError::UnknownRegion { code: 110_199 }
     );
 }
