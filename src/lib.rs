@@ -13,6 +13,7 @@
 #[doc(inline)]
 pub use idcheck_core::{
     EARLIEST_BIRTH_YEAR, IdError, IdKind, IdNumber, IdParser, MaskedId, Region, RegionStatus, Sex,
+    today_in_china,
 };
 
 /// The offline core, whole.

@@ -8,9 +8,9 @@
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use idcheck::{IdError, IdKind, IdNumber, IdParser, Region, RegionStatus};
+use idcheck::{IdError, IdKind, IdNumber, IdParser, Region, RegionStatus, today_in_china};
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
 
 fn run_id(args: &[String], strict: bool, json: bool) -> ExitCode {
     let parser = IdParser::new().strict(strict);
-    let today = china_today();
+    let today = today_in_china();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut index = 0usize;
@@ -93,10 +93,6 @@ fn run_id(args: &[String], strict: bool, json: bool) -> ExitCode {
         Ok(()) if any_invalid => ExitCode::from(1),
         Ok(()) => ExitCode::SUCCESS,
     }
-}
-
-fn china_today() -> NaiveDate {
-    (Utc::now() + TimeDelta::hours(8)).date_naive()
 }
 
 fn kind_label(id: &IdNumber) -> String {
@@ -214,21 +210,21 @@ impl JsonLine {
                     age: id.age_on(today),
                     sex: id.sex().to_string(),
                     nationality_code: id.nationality_code(),
-                    region: id.region().map(|r| JsonRegion {
-                        code: format!("{:06}", r.code()),
-                        province: r.province(),
-                        prefecture: r.prefecture(),
-                        county: r.county(),
-                        current_name: r.current_name(),
-                        status: match r.status() {
-                            RegionStatus::Current => "current",
-                            RegionStatus::Abolished { .. } => "abolished",
-                            _ => "unknown",
-                        },
-                        abolished_in: match r.status() {
-                            RegionStatus::Abolished { year } => Some(year),
-                            _ => None,
-                        },
+                    region: id.region().map(|r| {
+                        let (status, abolished_in) = match r.status() {
+                            RegionStatus::Current => ("current", None),
+                            RegionStatus::Abolished { year } => ("abolished", Some(year)),
+                            _ => ("unknown", None),
+                        };
+                        JsonRegion {
+                            code: format!("{:06}", r.code()),
+                            province: r.province(),
+                            prefecture: r.prefecture(),
+                            county: r.county(),
+                            current_name: r.current_name(),
+                            status,
+                            abolished_in,
+                        }
                     }),
                 }),
             },

@@ -100,7 +100,8 @@ impl fmt::Display for Sex {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IdParser {
     strict: bool,
-    today: Option<NaiveDate>,
+    /// A fixed "today" as `yyyymmdd` (see `Ymd::packed`), converted once rather than per parse.
+    today: Option<u32>,
 }
 
 impl IdParser {
@@ -125,8 +126,8 @@ impl IdParser {
 
     /// Judge "birthday in the future" against this date instead of the clock.
     #[must_use]
-    pub const fn today(mut self, today: NaiveDate) -> Self {
-        self.today = Some(today);
+    pub fn today(mut self, today: NaiveDate) -> Self {
+        self.today = Some(Ymd::from_date(today).packed());
         self
     }
 
@@ -229,7 +230,7 @@ impl IdParser {
             });
         }
         let future = match self.today {
-            Some(today) => date.packed() > Ymd::from_date(today).packed(),
+            Some(today) => date.packed() > today,
             None => after_today(date),
         };
         if future {
@@ -309,13 +310,15 @@ fn after_today(date: Ymd) -> bool {
     if day <= KNOWN_PAST_DAY.load(Ordering::Relaxed) {
         return false;
     }
-    let today = Ymd::from_date(china_today()).packed();
+    let today = Ymd::from_date(today_in_china()).packed();
     KNOWN_PAST_DAY.fetch_max(today, Ordering::Relaxed);
     day > today
 }
 
-/// Today's date in China Standard Time (UTC+8, no daylight saving).
-fn china_today() -> NaiveDate {
+/// Today's date in China Standard Time (UTC+8, no daylight saving): the "today" that
+/// [`IdParser`] judges birthdays against, for callers that compute ages the same way.
+#[must_use]
+pub fn today_in_china() -> NaiveDate {
     (Utc::now() + TimeDelta::hours(8)).date_naive()
 }
 
@@ -694,7 +697,7 @@ mod tests {
 
     #[test]
     fn future_check_follows_the_clock_and_the_override() {
-        let tomorrow = china_today() + TimeDelta::days(1);
+        let tomorrow = today_in_china() + TimeDelta::days(1);
         let first17 = format!("110105{}001", tomorrow.format("%Y%m%d"));
         let check = char::from(check_char(first17.as_bytes().try_into().unwrap()));
         let number = format!("{first17}{check}");

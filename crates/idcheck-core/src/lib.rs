@@ -24,5 +24,7 @@ mod id_number;
 pub mod region;
 
 pub use id_error::IdError;
-pub use id_number::{EARLIEST_BIRTH_YEAR, IdKind, IdNumber, IdParser, MaskedId, Sex};
+pub use id_number::{
+    EARLIEST_BIRTH_YEAR, IdKind, IdNumber, IdParser, MaskedId, Sex, today_in_china,
+};
 pub use region::{Region, RegionStatus};

@@ -264,55 +264,25 @@ fn input_as_people_type_it() {
 
 #[test]
 fn precise_errors_for_what_cannot_be_normalised() {
-    assert_eq!(parse("").unwrap_err(), IdError::Empty);
-    assert_eq!(parse(" \t ").unwrap_err(), IdError::Empty);
-    assert_eq!(
-        parse("1101051949123100").unwrap_err(),
-        IdError::WrongLength { found: 16 }
-    );
-    assert_eq!(
-        parse("11010519491231002X1").unwrap_err(),
-        IdError::WrongLength { found: 19 }
-    );
-    assert_eq!(
-        parse("110105１９４９1231002X9").unwrap_err(),
-        IdError::WrongLength { found: 19 }
-    );
-    assert_eq!(
-        parse("1101051949-1231002X").unwrap_err(),
-        IdError::NonDigit {
-            position: 11,
-            found: '-'
-        }
-    );
-    assert_eq!(
-        parse("  11010a").unwrap_err(),
-        IdError::NonDigit {
-            position: 8,
-            found: 'a'
-        }
-    );
-    assert_eq!(
-        parse("110105194912X10021").unwrap_err(),
-        IdError::NonDigit {
-            position: 13,
-            found: 'X'
-        }
-    );
-    assert_eq!(
-        parse("13050367040100X").unwrap_err(),
-        IdError::NonDigit {
-            position: 15,
-            found: 'X'
-        }
-    );
-    assert_eq!(
-        parse("1101 0519491231002X").unwrap_err(),
-        IdError::NonDigit {
-            position: 5,
-            found: ' '
-        }
-    );
+    let non_digit = |position, found| IdError::NonDigit { position, found };
+    let cases = [
+        ("", IdError::Empty),
+        (" \t ", IdError::Empty),
+        ("1101051949123100", IdError::WrongLength { found: 16 }),
+        ("11010519491231002X1", IdError::WrongLength { found: 19 }),
+        (
+            "110105１９４９1231002X9",
+            IdError::WrongLength { found: 19 },
+        ),
+        ("1101051949-1231002X", non_digit(11, '-')),
+        ("  11010a", non_digit(8, 'a')),
+        ("110105194912X10021", non_digit(13, 'X')),
+        ("13050367040100X", non_digit(15, 'X')),
+        ("1101 0519491231002X", non_digit(5, ' ')),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(parse(input).unwrap_err(), expected, "{input:?}");
+    }
 }
 
 #[test]
