@@ -19,12 +19,27 @@
 //! - [`Region`]: every GB/T 2260 address code since 1980 with the names it carried and the years
 //!   it was valid, because an ID keeps its address code for life.
 
+mod face_image;
+mod face_image_error;
 mod id_error;
 mod id_number;
+mod mobile;
+mod mobile_error;
+mod name;
+mod name_error;
 pub mod region;
 
+pub use face_image::{
+    DEFAULT_MAX_BASE64_LEN, DEFAULT_MIN_SIDE, FaceImage, FaceImageParser, ImageFormat, ImageInfo,
+    PhotoPayload, PhotoWarning, UnsupportedFormat,
+};
+pub use face_image_error::FaceImageError;
 pub use id_error::IdError;
 pub use id_number::{
     EARLIEST_BIRTH_YEAR, IdKind, IdNumber, IdParser, MaskedId, Sex, today_in_china,
 };
+pub use mobile::{Carrier, MaskedMobile, Mobile, MobileKind, MobileParser, Segment};
+pub use mobile_error::MobileError;
+pub use name::{MIDDLE_DOT, MaskedName, Name};
+pub use name_error::{CharClass, NameError};
 pub use region::{Region, RegionStatus};
