@@ -28,23 +28,108 @@ fn accepts_what_people_type() {
 #[test]
 fn segment_gives_the_original_carrier_and_kind() {
     let cases = [
-        ("13800138000", Carrier::ChinaMobile, MobileKind::Mobile, "138"),
-        ("13012345678", Carrier::ChinaUnicom, MobileKind::Mobile, "130"),
-        ("13312345678", Carrier::ChinaTelecom, MobileKind::Mobile, "133"),
-        ("13481234567", Carrier::ChinaMobile, MobileKind::Mobile, "1348"),
-        ("13491234567", Carrier::ChinaTelecom, MobileKind::Satellite, "1349"),
-        ("17001234567", Carrier::ChinaTelecom, MobileKind::Virtual, "1700"),
-        ("17031234567", Carrier::ChinaMobile, MobileKind::Virtual, "1703"),
-        ("17041234567", Carrier::ChinaUnicom, MobileKind::Virtual, "1704"),
-        ("17112345678", Carrier::ChinaUnicom, MobileKind::Virtual, "171"),
-        ("16212345678", Carrier::ChinaTelecom, MobileKind::Virtual, "162"),
-        ("16512345678", Carrier::ChinaMobile, MobileKind::Virtual, "165"),
-        ("17400123456", Carrier::ChinaTelecom, MobileKind::Satellite, "17400"),
-        ("17405123456", Carrier::ChinaTelecom, MobileKind::Satellite, "17405"),
-        ("17491234567", Carrier::BeijingMarineCommunication, MobileKind::Satellite, "1749"),
-        ("19212345678", Carrier::ChinaBroadnet, MobileKind::Mobile, "192"),
-        ("16101234567", Carrier::ChinaBroadnet, MobileKind::Mobile, "1610"),
-        ("19912345678", Carrier::ChinaTelecom, MobileKind::Mobile, "199"),
+        (
+            "13800138000",
+            Carrier::ChinaMobile,
+            MobileKind::Mobile,
+            "138",
+        ),
+        (
+            "13012345678",
+            Carrier::ChinaUnicom,
+            MobileKind::Mobile,
+            "130",
+        ),
+        (
+            "13312345678",
+            Carrier::ChinaTelecom,
+            MobileKind::Mobile,
+            "133",
+        ),
+        (
+            "13481234567",
+            Carrier::ChinaMobile,
+            MobileKind::Mobile,
+            "1348",
+        ),
+        (
+            "13491234567",
+            Carrier::ChinaTelecom,
+            MobileKind::Satellite,
+            "1349",
+        ),
+        (
+            "17001234567",
+            Carrier::ChinaTelecom,
+            MobileKind::Virtual,
+            "1700",
+        ),
+        (
+            "17031234567",
+            Carrier::ChinaMobile,
+            MobileKind::Virtual,
+            "1703",
+        ),
+        (
+            "17041234567",
+            Carrier::ChinaUnicom,
+            MobileKind::Virtual,
+            "1704",
+        ),
+        (
+            "17112345678",
+            Carrier::ChinaUnicom,
+            MobileKind::Virtual,
+            "171",
+        ),
+        (
+            "16212345678",
+            Carrier::ChinaTelecom,
+            MobileKind::Virtual,
+            "162",
+        ),
+        (
+            "16512345678",
+            Carrier::ChinaMobile,
+            MobileKind::Virtual,
+            "165",
+        ),
+        (
+            "17400123456",
+            Carrier::ChinaTelecom,
+            MobileKind::Satellite,
+            "17400",
+        ),
+        (
+            "17405123456",
+            Carrier::ChinaTelecom,
+            MobileKind::Satellite,
+            "17405",
+        ),
+        (
+            "17491234567",
+            Carrier::BeijingMarineCommunication,
+            MobileKind::Satellite,
+            "1749",
+        ),
+        (
+            "19212345678",
+            Carrier::ChinaBroadnet,
+            MobileKind::Mobile,
+            "192",
+        ),
+        (
+            "16101234567",
+            Carrier::ChinaBroadnet,
+            MobileKind::Mobile,
+            "1610",
+        ),
+        (
+            "19912345678",
+            Carrier::ChinaTelecom,
+            MobileKind::Mobile,
+            "199",
+        ),
     ];
     for (input, carrier, kind, prefix) in cases {
         let mobile = Mobile::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -69,24 +154,96 @@ fn precise_errors() {
         ("0755 1234 5678", NotMobile { found: 0 }),
         ("+852 9123 4567", ForeignNumber),
         ("+1 415 555 0100", ForeignNumber),
-        ("138a0013800", InvalidCharacter { position: 4, found: 'a' }),
-        ("(138)00138000", InvalidCharacter { position: 1, found: '(' }),
-        ("138+00138000", InvalidCharacter { position: 4, found: '+' }),
+        (
+            "138a0013800",
+            InvalidCharacter {
+                position: 4,
+                found: 'a',
+            },
+        ),
+        (
+            "(138)00138000",
+            InvalidCharacter {
+                position: 1,
+                found: '(',
+            },
+        ),
+        (
+            "138+00138000",
+            InvalidCharacter {
+                position: 4,
+                found: '+',
+            },
+        ),
         ("15400138000", UnallocatedSegment { segment: 154 }),
         ("12000000000", UnallocatedSegment { segment: 120 }),
         ("10000000000", UnallocatedSegment { segment: 100 }),
         ("16112345678", UnallocatedSegment { segment: 1611 }),
         ("17413123456", UnallocatedSegment { segment: 17413 }),
         ("14212345678", UnallocatedSegment { segment: 142 }),
-        ("1440123456789", Unverifiable { segment: 1440, kind: MobileKind::Iot }),
-        ("1410123456789", Unverifiable { segment: 1410, kind: MobileKind::Iot }),
-        ("1461234567890", Unverifiable { segment: 146, kind: MobileKind::Iot }),
-        ("14812345678", Unverifiable { segment: 148, kind: MobileKind::Iot }),
-        ("14512345678", Unverifiable { segment: 145, kind: MobileKind::DataCard }),
-        ("14712345678", Unverifiable { segment: 147, kind: MobileKind::DataCard }),
-        ("14912345678", Unverifiable { segment: 149, kind: MobileKind::DataCard }),
-        ("17406123456", Unverifiable { segment: 17406, kind: MobileKind::Emergency }),
-        ("17412123456", Unverifiable { segment: 17412, kind: MobileKind::Emergency }),
+        (
+            "1440123456789",
+            Unverifiable {
+                segment: 1440,
+                kind: MobileKind::Iot,
+            },
+        ),
+        (
+            "1410123456789",
+            Unverifiable {
+                segment: 1410,
+                kind: MobileKind::Iot,
+            },
+        ),
+        (
+            "1461234567890",
+            Unverifiable {
+                segment: 146,
+                kind: MobileKind::Iot,
+            },
+        ),
+        (
+            "14812345678",
+            Unverifiable {
+                segment: 148,
+                kind: MobileKind::Iot,
+            },
+        ),
+        (
+            "14512345678",
+            Unverifiable {
+                segment: 145,
+                kind: MobileKind::DataCard,
+            },
+        ),
+        (
+            "14712345678",
+            Unverifiable {
+                segment: 147,
+                kind: MobileKind::DataCard,
+            },
+        ),
+        (
+            "14912345678",
+            Unverifiable {
+                segment: 149,
+                kind: MobileKind::DataCard,
+            },
+        ),
+        (
+            "17406123456",
+            Unverifiable {
+                segment: 17406,
+                kind: MobileKind::Emergency,
+            },
+        ),
+        (
+            "17412123456",
+            Unverifiable {
+                segment: 17412,
+                kind: MobileKind::Emergency,
+            },
+        ),
     ];
     for (input, expected) in cases {
         assert_eq!(Mobile::parse(input), Err(expected), "{input:?}");
@@ -101,11 +258,17 @@ fn data_cards_on_request_but_never_iot_or_emergency() {
     assert_eq!(card.original_carrier(), Carrier::ChinaMobile);
     assert!(matches!(
         lenient.parse("1440123456789"),
-        Err(MobileError::Unverifiable { kind: MobileKind::Iot, .. })
+        Err(MobileError::Unverifiable {
+            kind: MobileKind::Iot,
+            ..
+        })
     ));
     assert!(matches!(
         lenient.parse("17408123456"),
-        Err(MobileError::Unverifiable { kind: MobileKind::Emergency, .. })
+        Err(MobileError::Unverifiable {
+            kind: MobileKind::Emergency,
+            ..
+        })
     ));
 }
 
@@ -174,7 +337,12 @@ fn serde_round_trip_validates() {
 fn valid_number() -> impl Strategy<Value = String> {
     let segments: Vec<&'static Segment> = Segment::all()
         .iter()
-        .filter(|s| matches!(s.kind(), MobileKind::Mobile | MobileKind::Virtual | MobileKind::Satellite))
+        .filter(|s| {
+            matches!(
+                s.kind(),
+                MobileKind::Mobile | MobileKind::Virtual | MobileKind::Satellite
+            )
+        })
         .collect();
     (proptest::sample::select(segments), "[0-9]{8}").prop_map(|(segment, tail)| {
         let mut number = segment.prefix().to_owned();
@@ -185,8 +353,16 @@ fn valid_number() -> impl Strategy<Value = String> {
 
 /// How a person might type `number`.
 fn typed(number: String) -> impl Strategy<Value = (String, String)> {
-    let prefix = prop_oneof![Just(""), Just("+86 "), Just("+86"), Just("0086"), Just("86"), Just("＋86-")];
-    let separators = proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-"), Just("　")], 11);
+    let prefix = prop_oneof![
+        Just(""),
+        Just("+86 "),
+        Just("+86"),
+        Just("0086"),
+        Just("86"),
+        Just("＋86-")
+    ];
+    let separators =
+        proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-"), Just("　")], 11);
     let full_width = proptest::collection::vec(any::<bool>(), 11);
     (prefix, separators, full_width).prop_map(move |(prefix, separators, full_width)| {
         let mut typed = prefix.to_owned();

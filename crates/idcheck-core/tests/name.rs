@@ -39,21 +39,111 @@ fn precise_errors_with_positions() {
     let cases = [
         ("", Empty),
         ("  \u{3000}", Empty),
-        ("张 三", InvalidCharacter { position: 2, class: Whitespace }),
-        ("张\u{3000}三", InvalidCharacter { position: 2, class: Whitespace }),
-        ("  张3", InvalidCharacter { position: 4, class: Digit }),
-        ("张３", InvalidCharacter { position: 2, class: Digit }),
-        ("Zhang San", InvalidCharacter { position: 1, class: Latin }),
-        ("张Ａ", InvalidCharacter { position: 2, class: Latin }),
-        ("张é", InvalidCharacter { position: 2, class: Latin }),
-        ("张三😀", InvalidCharacter { position: 3, class: Emoji }),
-        ("张☺", InvalidCharacter { position: 2, class: Emoji }),
-        ("张\u{200B}三", InvalidCharacter { position: 2, class: Control }),
-        ("张\u{7}三", InvalidCharacter { position: 2, class: Control }),
-        ("张\u{FE00}三", InvalidCharacter { position: 2, class: Control }),
-        ("张三,", InvalidCharacter { position: 3, class: Other }),
-        ("さくら", InvalidCharacter { position: 1, class: Other }),
-        ("김민준", InvalidCharacter { position: 1, class: Other }),
+        (
+            "张 三",
+            InvalidCharacter {
+                position: 2,
+                class: Whitespace,
+            },
+        ),
+        (
+            "张\u{3000}三",
+            InvalidCharacter {
+                position: 2,
+                class: Whitespace,
+            },
+        ),
+        (
+            "  张3",
+            InvalidCharacter {
+                position: 4,
+                class: Digit,
+            },
+        ),
+        (
+            "张３",
+            InvalidCharacter {
+                position: 2,
+                class: Digit,
+            },
+        ),
+        (
+            "Zhang San",
+            InvalidCharacter {
+                position: 1,
+                class: Latin,
+            },
+        ),
+        (
+            "张Ａ",
+            InvalidCharacter {
+                position: 2,
+                class: Latin,
+            },
+        ),
+        (
+            "张é",
+            InvalidCharacter {
+                position: 2,
+                class: Latin,
+            },
+        ),
+        (
+            "张三😀",
+            InvalidCharacter {
+                position: 3,
+                class: Emoji,
+            },
+        ),
+        (
+            "张☺",
+            InvalidCharacter {
+                position: 2,
+                class: Emoji,
+            },
+        ),
+        (
+            "张\u{200B}三",
+            InvalidCharacter {
+                position: 2,
+                class: Control,
+            },
+        ),
+        (
+            "张\u{7}三",
+            InvalidCharacter {
+                position: 2,
+                class: Control,
+            },
+        ),
+        (
+            "张\u{FE00}三",
+            InvalidCharacter {
+                position: 2,
+                class: Control,
+            },
+        ),
+        (
+            "张三,",
+            InvalidCharacter {
+                position: 3,
+                class: Other,
+            },
+        ),
+        (
+            "さくら",
+            InvalidCharacter {
+                position: 1,
+                class: Other,
+            },
+        ),
+        (
+            "김민준",
+            InvalidCharacter {
+                position: 1,
+                class: Other,
+            },
+        ),
         ("·张三", LeadingDot { position: 1 }),
         (" ·张三", LeadingDot { position: 2 }),
         ("张三·", TrailingDot { position: 3 }),
@@ -91,7 +181,10 @@ fn masked_everywhere() {
         ("欧阳", "欧*"),
         ("阿卜杜·热合曼", "阿卜杜·***"),
         ("爱新觉罗·启星", "爱新觉罗·**"),
-        ("阿卜杜克热木·阿卜杜热合曼·买买提", "阿卜杜克热木·******·***"),
+        (
+            "阿卜杜克热木·阿卜杜热合曼·买买提",
+            "阿卜杜克热木·******·***",
+        ),
         ("𠮷野家", "𠮷**"),
     ];
     for (input, masked) in cases {
@@ -134,7 +227,8 @@ fn han() -> impl Strategy<Value = char> {
 
 /// One to three parts of Han characters joined by a random typed middle dot.
 fn valid_name() -> impl Strategy<Value = (Vec<String>, String)> {
-    let part = proptest::collection::vec(han(), 1..6).prop_map(|chars| chars.into_iter().collect::<String>());
+    let part = proptest::collection::vec(han(), 1..6)
+        .prop_map(|chars| chars.into_iter().collect::<String>());
     let dot = proptest::sample::select(vec!['·', '•', '・', '‧', '．', '.']);
     (proptest::collection::vec(part, 1..4), dot)
         .prop_filter("at least two characters", |(parts, _)| {

@@ -5,7 +5,7 @@ use std::alloc::System;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
-use idcheck_core::{IdNumber, IdParser, Region};
+use idcheck_core::{IdNumber, IdParser, ImageInfo, Mobile, Name, Region};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region as AllocRegion, StatsAlloc};
 
 #[global_allocator]
@@ -100,7 +100,61 @@ fn main() {
         write!(sink, "{id} {id:?} {} {}", id.masked(), id.kind()).unwrap();
     }
     std::hint::black_box(Region::lookup(110_103, 1990).name());
+
+    // Mobile numbers, names and image headers: parse, accessors and masked formatting.
+    let mobiles = [
+        "+86 138-0013-8000",
+        "１３８００１３８０００",
+        "15400138000",
+        "1440123456789",
+        "138a",
+    ];
+    let names = [" 阿卜杜•热合曼 ", "欧阳娜娜", "𠮷野家", "张 三", "张"];
+    let mut valid_others = 0;
+    for input in mobiles {
+        match Mobile::parse(input) {
+            Ok(m) => {
+                valid_others += 1;
+                std::hint::black_box((m.as_str(), m.original_carrier(), m.kind(), m.segment()));
+                sink.len = 0;
+                write!(sink, "{m} {m:?} {}", m.original_carrier()).unwrap();
+            }
+            Err(e) => {
+                sink.len = 0;
+                write!(sink, "{e}").unwrap();
+            }
+        }
+    }
+    for input in names {
+        match Name::parse(input) {
+            Ok(n) => {
+                valid_others += 1;
+                std::hint::black_box((n.as_str(), n.char_count(), n.is_transliterated()));
+                sink.len = 0;
+                write!(sink, "{n} {n:?}").unwrap();
+            }
+            Err(e) => {
+                sink.len = 0;
+                write!(sink, "{e}").unwrap();
+            }
+        }
+    }
+    let images: [&[u8]; 3] = [
+        b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x01\x40\0\0\x01\xe0",
+        b"\xff\xd8\xff\xe0\0\x04\0\0\xff\xc0\0\x11\x08\x00\xa0\x00\x78",
+        b"GIF89a",
+    ];
+    for image in images {
+        std::hint::black_box(ImageInfo::sniff(image)).ok();
+    }
+    let sniffed =
+        ImageInfo::sniff_base64("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAUAAAAHg").unwrap();
+    assert_eq!((sniffed.width(), sniffed.height()), (320, 480));
     let stats = counter.change();
+    assert_eq!(
+        valid_others, 5,
+        "two mobiles and three names should be valid"
+    );
     assert_eq!(valid, 5, "the inputs should include five valid numbers");
     assert_eq!(
         (
