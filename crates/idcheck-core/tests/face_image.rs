@@ -307,16 +307,17 @@ fn size_limit_on_the_base64_the_vendor_receives() {
     assert_eq!(FaceImage::from_base64(&mime_base64(&fits)).unwrap(), photo);
 
     let over = jpeg_of_len(76_801);
-    let expected = Err(FaceImageError::TooLarge {
+    let too_large = FaceImageError::TooLarge {
         base64_len: 102_404,
         raw_len: 76_801,
         limit: 102_400,
-    });
+    };
+    let expected = Err(too_large);
     assert_eq!(FaceImage::from_bytes(&over), expected);
     assert_eq!(FaceImage::from_base64(&STANDARD.encode(&over)), expected);
     assert_eq!(FaceImage::from_base64(&mime_base64(&over)), expected);
     assert_eq!(
-        expected.unwrap_err().to_string(),
+        too_large.to_string(),
         "photo too large: 102404 bytes as base64 (76801 bytes of image), the limit is 102400 bytes of base64"
     );
 

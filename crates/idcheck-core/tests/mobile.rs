@@ -1,4 +1,5 @@
 //! `Mobile::parse`: what people type, what the vendors can verify, and what is refused.
+#![allow(clippy::too_many_lines)] // table-driven tests: one row per case
 
 use idcheck_core::{Carrier, Mobile, MobileError, MobileKind, MobileParser, Segment};
 use proptest::prelude::*;
