@@ -12,8 +12,11 @@
 
 #[doc(inline)]
 pub use idcheck_core::{
-    EARLIEST_BIRTH_YEAR, IdError, IdKind, IdNumber, IdParser, MaskedId, Region, RegionStatus, Sex,
-    today_in_china,
+    Carrier, CharClass, DEFAULT_MAX_BASE64_LEN, DEFAULT_MIN_SIDE, EARLIEST_BIRTH_YEAR, FaceImage,
+    FaceImageError, FaceImageParser, IdError, IdKind, IdNumber, IdParser, ImageFormat, ImageInfo,
+    MIDDLE_DOT, MaskedId, MaskedMobile, MaskedName, Mobile, MobileError, MobileKind, MobileParser,
+    Name, NameError, PhotoPayload, PhotoWarning, Region, RegionStatus, Segment, Sex,
+    UnsupportedFormat, today_in_china,
 };
 
 /// The offline core, whole.

@@ -1,17 +1,22 @@
-//! `idcheck`: what Chinese ID numbers say by themselves, offline.
+//! `idcheck`: what Chinese ID numbers, mobile numbers, names and face photos say by
+//! themselves, offline.
 //!
 //! `idcheck id 11010519491231002X` prints validity, kind, birthday, age, sex and region;
-//! `--json` prints one JSON object per number; `-` reads numbers from standard input, one per
-//! line. Exit code 0 when every number is valid, 1 when any is invalid, 2 on usage errors.
-//! Numbers are only ever printed masked.
+//! `idcheck mobile`, `idcheck name` and `idcheck photo` do the same for the other inputs the
+//! vendors take. `--json` prints one JSON object per input; `-` reads inputs from standard input,
+//! one per line. Exit code 0 when every input is valid, 1 when any is invalid, 2 on usage errors
+//! (including an unreadable photo file). Personal data is only ever printed masked.
 
-use std::io::{self, BufRead, Write};
+mod each_input;
+mod id_command;
+mod mobile_command;
+mod name_command;
+mod photo_command;
+
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use idcheck::{IdError, IdKind, IdNumber, IdParser, Region, RegionStatus, today_in_china};
-use serde::Serialize;
+use idcheck::{DEFAULT_MAX_BASE64_LEN, DEFAULT_MIN_SIDE, FaceImageParser};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +43,43 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check mainland mobile numbers offline: segment, original carrier, kind.
+    Mobile {
+        /// Mobile numbers (`+86`, spaces and hyphens allowed); `-` reads more from standard input.
+        #[arg(required = true, value_name = "NUMBER")]
+        numbers: Vec<String>,
+        /// Accept data cards (145, 147, 149), which vendors usually cannot verify.
+        #[arg(long)]
+        accept_data_cards: bool,
+        /// One JSON object per number, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check names against the rules the vendors enforce.
+    Name {
+        /// Names; `-` reads more from standard input, one per line.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        /// One JSON object per name, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check face photos (JPEG/PNG/BMP files, base64 text files, or http(s) URLs) before paying
+    /// for a face verification.
+    Photo {
+        /// Image files, files of base64 text, or URLs; `-` reads more from standard input.
+        #[arg(required = true, value_name = "FILE|URL")]
+        photos: Vec<String>,
+        /// The vendor's limit on the base64 text, in bytes.
+        #[arg(long, default_value_t = DEFAULT_MAX_BASE64_LEN, value_name = "BYTES")]
+        max_base64_len: usize,
+        /// Warn below this width or height, in pixels.
+        #[arg(long, default_value_t = DEFAULT_MIN_SIDE, value_name = "PIXELS")]
+        min_side: u32,
+        /// One JSON object per photo, one per line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,187 +89,23 @@ fn main() -> ExitCode {
             numbers,
             strict,
             json,
-        } => run_id(&numbers, strict, json),
-    }
-}
-
-fn run_id(args: &[String], strict: bool, json: bool) -> ExitCode {
-    let parser = IdParser::new().strict(strict);
-    let today = today_in_china();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut index = 0usize;
-    let mut any_invalid = false;
-    let mut check = |input: &str, out: &mut dyn Write| -> io::Result<()> {
-        index += 1;
-        let result = parser.parse(input);
-        any_invalid |= result.is_err();
-        if json {
-            serde_json::to_writer(&mut *out, &JsonLine::new(index, &result, today))?;
-            writeln!(out)
-        } else {
-            write_human(out, index, &result, today)
-        }
-    };
-    let outcome = (|| -> io::Result<()> {
-        for arg in args {
-            if arg == "-" {
-                for line in io::stdin().lock().lines() {
-                    let line = line?;
-                    if !line.trim().is_empty() {
-                        check(&line, &mut out)?;
-                    }
-                }
-            } else {
-                check(arg, &mut out)?;
-            }
-        }
-        out.flush()
-    })();
-    match outcome {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("idcheck: {e}");
-            ExitCode::from(2)
-        }
-        Ok(()) if any_invalid => ExitCode::from(1),
-        Ok(()) => ExitCode::SUCCESS,
-    }
-}
-
-fn kind_label(id: &IdNumber) -> String {
-    if id.is_15_digit() {
-        format!("{}, first generation (15 digits)", id.kind())
-    } else {
-        id.kind().to_string()
-    }
-}
-
-fn region_label(region: &Region) -> String {
-    let note = match region.status() {
-        RegionStatus::Current => match (region.name(), region.current_name()) {
-            (Some(then), Some(now)) if then != now => format!(" (now {now})"),
-            _ => String::new(),
-        },
-        RegionStatus::Abolished { year } => format!(" (abolished in {year})"),
-        RegionStatus::Unknown => " (address code not in the table)".to_owned(),
-        _ => String::new(),
-    };
-    format!("{:06} {region}{note}", region.code())
-}
-
-fn write_human(
-    out: &mut dyn Write,
-    index: usize,
-    result: &Result<IdNumber, IdError>,
-    today: NaiveDate,
-) -> io::Result<()> {
-    match result {
-        Err(e) => writeln!(out, "[{index}] invalid: {e}"),
-        Ok(id) => {
-            writeln!(out, "[{index}] {}  valid", id.masked())?;
-            writeln!(out, "    kind      {}", kind_label(id))?;
-            writeln!(out, "    birthday  {}", id.birthday())?;
-            if let Some(age) = id.age_on(today) {
-                writeln!(out, "    age       {age}")?;
-            }
-            writeln!(out, "    sex       {}", id.sex())?;
-            match (id.region(), id.nationality_code()) {
-                (Some(region), _) => writeln!(out, "    region    {}", region_label(&region))?,
-                (None, Some(nationality)) => {
-                    writeln!(out, "    nationality code {nationality:03}")?;
-                }
-                (None, None) => {}
-            }
-            if id.is_15_digit() {
-                writeln!(out, "    18-digit  {}", id.to_18().masked())?;
-            }
-            writeln!(out, "    masked    {}", id.masked())
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonLine {
-    input: usize,
-    valid: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    details: Option<JsonDetails>,
-}
-
-#[derive(Serialize)]
-struct JsonDetails {
-    masked: String,
-    kind: &'static str,
-    digits: u8,
-    birthday: String,
-    age: Option<u32>,
-    sex: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nationality_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<JsonRegion>,
-}
-
-#[derive(Serialize)]
-struct JsonRegion {
-    code: String,
-    province: Option<&'static str>,
-    prefecture: Option<&'static str>,
-    county: Option<&'static str>,
-    current_name: Option<&'static str>,
-    status: &'static str,
-    abolished_in: Option<u16>,
-}
-
-impl JsonLine {
-    fn new(input: usize, result: &Result<IdNumber, IdError>, today: NaiveDate) -> Self {
-        match result {
-            Err(e) => Self {
-                input,
-                valid: false,
-                error: Some(e.to_string()),
-                details: None,
-            },
-            Ok(id) => Self {
-                input,
-                valid: true,
-                error: None,
-                details: Some(JsonDetails {
-                    masked: id.masked().to_string(),
-                    kind: match id.kind() {
-                        IdKind::Resident => "resident",
-                        IdKind::HongKongPermit => "hong_kong_permit",
-                        IdKind::MacauPermit => "macau_permit",
-                        IdKind::TaiwanPermit => "taiwan_permit",
-                        IdKind::ForeignPermanentResident => "foreign_permanent_resident",
-                        _ => "other",
-                    },
-                    digits: if id.is_15_digit() { 15 } else { 18 },
-                    birthday: id.birthday().to_string(),
-                    age: id.age_on(today),
-                    sex: id.sex().to_string(),
-                    nationality_code: id.nationality_code(),
-                    region: id.region().map(|r| {
-                        let (status, abolished_in) = match r.status() {
-                            RegionStatus::Current => ("current", None),
-                            RegionStatus::Abolished { year } => ("abolished", Some(year)),
-                            _ => ("unknown", None),
-                        };
-                        JsonRegion {
-                            code: format!("{:06}", r.code()),
-                            province: r.province(),
-                            prefecture: r.prefecture(),
-                            county: r.county(),
-                            current_name: r.current_name(),
-                            status,
-                            abolished_in,
-                        }
-                    }),
-                }),
-            },
+        } => id_command::run(&numbers, strict, json),
+        Command::Mobile {
+            numbers,
+            accept_data_cards,
+            json,
+        } => mobile_command::run(&numbers, accept_data_cards, json),
+        Command::Name { names, json } => name_command::run(&names, json),
+        Command::Photo {
+            photos,
+            max_base64_len,
+            min_side,
+            json,
+        } => {
+            let parser = FaceImageParser::new()
+                .max_base64_len(max_base64_len)
+                .min_side(min_side);
+            photo_command::run(&photos, parser, json)
         }
     }
 }

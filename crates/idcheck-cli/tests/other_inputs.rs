@@ -1,0 +1,201 @@
+//! `idcheck mobile`, `idcheck name` and `idcheck photo` end to end: output, exit codes, JSON,
+//! standard input, nothing unmasked.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn idcheck(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    stdout(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A file in a directory of this test binary's own, removed by nobody: target/ is scratch.
+fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("other_inputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The header of a baseline JPEG of `width`×`height`: SOI, a JFIF APP0, SOF0, then EOI.
+fn jpeg_header(width: u16, height: u16) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
+    out.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    out.extend_from_slice(&[0xFF, 0xC0, 0, 17, 8]);
+    out.extend_from_slice(&height.to_be_bytes());
+    out.extend_from_slice(&width.to_be_bytes());
+    out.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+    out
+}
+
+#[test]
+fn mobile_numbers() {
+    let out = idcheck(&["mobile", "+86 138-0013-8000", "19212345678"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for expected in [
+        "[1] 138****8000  valid",
+        "China Mobile (中国移动)",
+        "[2] 192****5678",
+        "China Broadnet",
+        "ported",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(
+        !text.contains("13800138000") && !text.contains("0013"),
+        "{text}"
+    );
+
+    let out = idcheck(
+        &["mobile", "--json", "-"],
+        Some("1440123456789\n14712345678\n15400138000\n"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0]["error"].as_str().unwrap().contains("13-digit IoT"));
+    assert!(lines[1]["error"].as_str().unwrap().contains("data card"));
+    assert_eq!(
+        lines[2]["error"],
+        "segment 154 is not allocated to any carrier"
+    );
+
+    let out = idcheck(
+        &["mobile", "--accept-data-cards", "--json", "14712345678"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["kind"], "data card");
+    assert_eq!(line["original_carrier"], "China Mobile");
+    assert_eq!(line["masked"], "147****5678");
+}
+
+#[test]
+fn names() {
+    let out = idcheck(&["name", "张三", " 阿卜杜•热合曼 "], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("[1] 张*  valid"), "{text}");
+    assert!(text.contains("[2] 阿卜杜·***  valid"), "{text}");
+    assert!(!text.contains("三") && !text.contains("热合曼"), "{text}");
+
+    let out = idcheck(&["name", "--json", "张 三", "李四"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines[0]["error"],
+        "space not allowed in a name, at position 2"
+    );
+    assert_eq!(lines[1]["masked"], "李*");
+    assert!(!stdout(&out).contains("三"));
+}
+
+#[test]
+fn photos_from_files_base64_files_and_urls() {
+    use base64::Engine as _;
+    let jpeg = scratch_file("face.jpg", &jpeg_header(480, 640));
+    let small = scratch_file("small.jpg", &jpeg_header(64, 64));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(jpeg_header(300, 400));
+    let text = scratch_file(
+        "face.b64",
+        format!("data:image/jpeg;base64,{encoded}\n").as_bytes(),
+    );
+    let gif = scratch_file("face.gif", b"GIF89a\x01\x00\x01\x00");
+    let out = idcheck(
+        &[
+            "photo",
+            jpeg.to_str().unwrap(),
+            small.to_str().unwrap(),
+            text.to_str().unwrap(),
+            "https://oss.example.com/110105194912310021.jpg",
+            gif.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text_out = stdout(&out);
+    for expected in [
+        "[1] JPEG 480×640  valid",
+        "[2] JPEG 64×64  valid",
+        "warning   64×64 px is below the recommended 100×100",
+        "[3] JPEG 300×400  valid (from base64 text)",
+        "[4] URL  valid",
+        "[5] invalid: GIF images are not accepted: use JPEG, PNG or BMP",
+    ] {
+        assert!(
+            text_out.contains(expected),
+            "missing {expected:?} in\n{text_out}"
+        );
+    }
+    assert!(!text_out.contains("110105194912310021"), "{text_out}");
+
+    let out = idcheck(
+        &[
+            "photo",
+            "--json",
+            "--max-base64-len",
+            "40",
+            jpeg.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["valid"], false);
+    assert!(
+        line["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("photo too large"),
+        "{line}"
+    );
+
+    let out = idcheck(&["photo", "--json", jpeg.to_str().unwrap()], None);
+    let line = &json_lines(&out)[0];
+    assert_eq!(
+        (
+            line["format"].as_str(),
+            line["width"].as_u64(),
+            line["height"].as_u64()
+        ),
+        (Some("JPEG"), Some(480), Some(640))
+    );
+    assert_eq!(line["source"], "file");
+}
+
+#[test]
+fn an_unreadable_photo_file_is_a_usage_error() {
+    let out = idcheck(&["photo", "/nonexistent/idcheck/face.jpg"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("[1] cannot read the file"),
+        "{}",
+        stdout(&out)
+    );
+}
