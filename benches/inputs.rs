@@ -79,7 +79,10 @@ fn face(c: &mut Criterion) {
     large.resize(5 * 1024 * 1024, 0x55);
     let small_text = mime_base64(&small);
     let large_text = mime_base64(&large);
-    assert!(FaceImage::from_base64(&small_text).is_ok(), "the small photo must be accepted");
+    assert!(
+        FaceImage::from_base64(&small_text).is_ok(),
+        "the small photo must be accepted"
+    );
     eprintln!(
         "photos: small {} bytes ({} of base64 text), large {} bytes ({} of base64 text)",
         small.len(),
