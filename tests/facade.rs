@@ -15,3 +15,17 @@ fn facade_reexports_the_core() {
         idcheck::IdError::UnknownRegion { code: 110_199 }
     );
 }
+
+#[test]
+fn facade_reexports_mobiles_names_and_photos() {
+    let mobile = idcheck::Mobile::parse("+86 192 1234 5678").unwrap();
+    assert_eq!(mobile.original_carrier(), idcheck::Carrier::ChinaBroadnet);
+    let name = idcheck::Name::parse("欧阳娜娜").unwrap();
+    assert_eq!(name.masked().to_string(), "欧阳**");
+    assert_eq!(
+        idcheck::FaceImage::from_bytes(b"GIF89a"),
+        Err(idcheck::FaceImageError::UnsupportedFormat {
+            format: idcheck::UnsupportedFormat::Gif
+        })
+    );
+}

@@ -526,6 +526,50 @@ proptest! {
         if let Ok(info) = direct {
             prop_assert!(info.width() > 0 && info.height() > 0);
         }
+        // Accepted photos round-trip through the base64 the vendor receives.
+        if let Ok(photo) = FaceImage::from_bytes(&bytes) {
+            let PhotoPayload::Base64(text) = photo.payload() else {
+                return Err(TestCaseError::fail("bytes became a URL"));
+            };
+            prop_assert_eq!(STANDARD.decode(text).unwrap(), bytes.clone());
+            prop_assert_eq!(FaceImage::from_base64(text), Ok(photo.clone()));
+            prop_assert_eq!(FaceImage::from_base64(&mime_base64(&bytes)), Ok(photo));
+        }
+    }
+
+    #[test]
+    fn generated_headers_give_their_size_and_round_trip(
+        width in 1u16..=u16::MAX,
+        height in 1u16..=u16::MAX,
+        format in 0..3,
+        exif in 0usize..3000,
+        tail in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut bytes = match format {
+            0 => {
+                // SOI, an APP1 segment, a SOF2 (progressive) frame header, EOI.
+                let mut jpeg = vec![0xFF, 0xD8];
+                jpeg.extend(with_exif(&[0xFF, 0xD8], exif).into_iter().skip(2));
+                jpeg.extend_from_slice(&[0xFF, 0xC2, 0, 11, 8]);
+                jpeg.extend_from_slice(&height.to_be_bytes());
+                jpeg.extend_from_slice(&width.to_be_bytes());
+                jpeg.extend_from_slice(&[1, 1, 0x11, 0, 0xFF, 0xD9]);
+                jpeg
+            }
+            1 => png(u32::from(width), u32::from(height)),
+            _ => bmp(i32::from(width), -i32::from(height), 124),
+        };
+        bytes.extend(tail);
+        let info = ImageInfo::sniff(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!((info.width(), info.height()), (u32::from(width), u32::from(height)));
+        prop_assert_eq!(ImageInfo::sniff_base64(&mime_base64(&bytes)), Ok(info));
+        let photo = FaceImage::from_bytes(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let PhotoPayload::Base64(text) = photo.payload() else {
+            return Err(TestCaseError::fail("bytes became a URL"));
+        };
+        prop_assert_eq!(STANDARD.decode(text).unwrap(), bytes.clone());
+        prop_assert_eq!(FaceImage::from_base64(text), Ok(photo.clone()));
+        prop_assert_eq!(FaceImage::from_base64(&mime_base64(&bytes)), Ok(photo));
     }
 
     #[test]
