@@ -1,0 +1,47 @@
+//! The contract every idcheck verification vendor implements.
+//!
+//! A [`Provider`] takes a [`Request`] — built only from `idcheck-core` parsed types, so invalid
+//! input cannot reach a vendor — and answers with a [`Report`] (one verdict model for every
+//! vendor) or an [`Error`] that says what retrying would mean. Providers are object safe, so an
+//! application can hold `Vec<Arc<dyn Provider>>` of different vendors.
+//!
+//! ```
+//! use idcheck_core::{IdNumber, Name};
+//! use provider_trait::{Check, Request};
+//! let request = Request::identity(IdNumber::parse("11010519491231002X")?, Name::parse("张三").unwrap());
+//! assert_eq!(request.check(), Check::Identity);
+//! assert_eq!(format!("{request:?}"), r#"Identity(IdentityRequest { id: IdNumber(110105********002X), name: Name("张*") })"#);
+//! # Ok::<(), idcheck_core::IdError>(())
+//! ```
+
+mod capability;
+mod error;
+mod report;
+mod request;
+
+use std::fmt;
+
+pub use capability::{Capabilities, Price};
+pub use error::{Error, Field, InvalidInput, Retry, TransportFailure};
+pub use report::{Billing, Details, FaceOutcome, Report, Trace, UnverifiableReason, Verdict};
+pub use request::{Check, Checks, FaceRequest, IdentityRequest, MobileRequest, Request};
+
+/// A verification vendor. Object safe: hold providers as `Arc<dyn Provider>`.
+///
+/// `Debug` must not print credentials or personal data.
+#[async_trait::async_trait]
+pub trait Provider: fmt::Debug + Send + Sync {
+    /// A stable id, e.g. `idcardcert`, used in reports, logs and configuration.
+    fn id(&self) -> &'static str;
+
+    /// Which checks it performs and what a call costs.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Runs one verification. A request for a check the provider does not perform fails with
+    /// [`Error::UnsupportedCheck`] without any call.
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`]; [`Error::retry`] tells what retrying means.
+    async fn verify(&self, request: &Request) -> Result<Report, Error>;
+}

@@ -1,0 +1,175 @@
+//! What a vendor answered, in one model for all vendors.
+
+use chrono::NaiveDate;
+use idcheck_core::{Carrier, Sex};
+use serde::Serialize;
+
+/// The authority's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "verdict", content = "reason")]
+#[non_exhaustive]
+pub enum Verdict {
+    /// The inputs belong together (ID and name, plus mobile or face).
+    Match,
+    /// They do not.
+    Mismatch,
+    /// The authority has no usable record; the person may be real, and another vendor or a
+    /// manual check may help.
+    Unverifiable(UnverifiableReason),
+}
+
+/// Why the authority could not answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UnverifiableReason {
+    /// No record of this ID number (202, 0007, -2, 10001).
+    NoRecord,
+    /// A record, but no photo to compare against (-3).
+    NoPhotoOnFile,
+    /// The vendor says it cannot decide (checkone result 3).
+    Inconclusive,
+}
+
+/// The face comparison's answer, for face checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FaceOutcome {
+    /// The same person.
+    Same,
+    /// Probably the same person; the photo may be retouched.
+    ProbablySame,
+    /// Different people.
+    Different,
+}
+
+/// Typed details the vendor returned. Every field is optional: vendors return different
+/// subsets, and malformed values are dropped (with a [`Trace::notes`] entry), not fatal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Details {
+    /// Sex on record.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_sex"
+    )]
+    pub sex: Option<Sex>,
+    /// Birthday on record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<NaiveDate>,
+    /// Age the vendor computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<u32>,
+    /// Six-digit address code on record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_code: Option<u32>,
+    /// Region names on record, as the vendor wrote them (province, city, county …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The mobile's current carrier according to the vendor (which follows number porting).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_carrier"
+    )]
+    pub carrier: Option<Carrier>,
+}
+
+// `Option<T>` fields are only serialised when `Some` (skip_serializing_if above).
+#[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
+fn serialize_sex<S: serde::Serializer>(sex: &Option<Sex>, s: S) -> Result<S::Ok, S::Error> {
+    match sex {
+        Some(Sex::Male) => s.serialize_str("male"),
+        Some(Sex::Female) => s.serialize_str("female"),
+        None => s.serialize_none(),
+    }
+}
+
+#[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
+fn serialize_carrier<S: serde::Serializer>(c: &Option<Carrier>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(carrier) => s.serialize_str(carrier.name_en()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Whether the call was billed. The gateway bills HTTP 200 answers only, so business failures
+/// (mismatch, no record) are billed, and gateway refusals are not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    /// The vendor answered with HTTP 200: one call charged.
+    Billed,
+    /// Refused before the billed backend (gateway error, offline rejection).
+    NotBilled,
+    /// The request may have reached the backend but no answer came (timeout after sending).
+    Unknown,
+}
+
+/// Where an answer came from, to trace a disputed charge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Trace {
+    /// The provider's stable id (e.g. `idcardcert`).
+    pub provider: &'static str,
+    /// The vendor's own result code, verbatim (`"01"`, `"0000"`, `"10000"` …).
+    pub raw_code: Option<String>,
+    /// The vendor's message, verbatim.
+    pub raw_message: Option<String>,
+    /// The vendor's request id (`traceId`, `seqNo` …).
+    pub vendor_request_id: Option<String>,
+    /// The gateway's `X-Ca-Request-Id`.
+    pub gateway_request_id: Option<String>,
+    /// Whether the call was billed.
+    pub billing: Billing,
+    /// Things noticed while mapping the answer: a malformed detail dropped, the vendor's
+    /// details disagreeing with the ID number, a ported mobile. Never personal data.
+    pub notes: Vec<String>,
+}
+
+impl Trace {
+    /// A trace with only the provider set.
+    #[must_use]
+    pub fn new(provider: &'static str, billing: Billing) -> Self {
+        Self {
+            provider,
+            raw_code: None,
+            raw_message: None,
+            vendor_request_id: None,
+            gateway_request_id: None,
+            billing,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A vendor's answer: the verdict, the face outcome for face checks, typed details and a trace.
+///
+/// Contains no ID number, name, mobile or photo, so `Debug` and `Serialize` are safe to log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// The authority's answer.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// The face comparison, for face checks that got that far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub face: Option<FaceOutcome>,
+    /// Details the vendor returned.
+    pub details: Details,
+    /// Where the answer came from.
+    pub trace: Trace,
+}
+
+impl Report {
+    /// A report with no face outcome and no details.
+    #[must_use]
+    pub fn new(verdict: Verdict, trace: Trace) -> Self {
+        Self {
+            verdict,
+            face: None,
+            details: Details::default(),
+            trace,
+        }
+    }
+}
