@@ -58,6 +58,30 @@ pub(crate) fn for_each_input(
     }
 }
 
+/// [`for_each_input`] for commands whose check is a parse: writes each result as a JSON line or
+/// as text, and counts it valid when it parsed.
+pub(crate) fn for_each_parsed<T, E>(
+    args: &[String],
+    json: bool,
+    parse: impl Fn(&str) -> Result<T, E>,
+    write_json: impl Fn(&mut dyn Write, usize, &Result<T, E>) -> io::Result<()>,
+    write_human: impl Fn(&mut dyn Write, usize, &Result<T, E>) -> io::Result<()>,
+) -> ExitCode {
+    for_each_input(args, |index, input, out| {
+        let result = parse(input);
+        if json {
+            write_json(out, index, &result)?;
+        } else {
+            write_human(out, index, &result)?;
+        }
+        Ok(if result.is_ok() {
+            Checked::Valid
+        } else {
+            Checked::Invalid
+        })
+    })
+}
+
 /// Writes one JSON object and a newline.
 pub(crate) fn write_json_line(
     out: &mut dyn Write,

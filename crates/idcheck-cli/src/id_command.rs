@@ -7,24 +7,18 @@ use chrono::NaiveDate;
 use idcheck::{IdError, IdKind, IdNumber, IdParser, Region, RegionStatus, today_in_china};
 use serde::Serialize;
 
-use crate::each_input::{Checked, for_each_input};
+use crate::each_input::{for_each_parsed, write_json_line};
 
 pub(crate) fn run(args: &[String], strict: bool, json: bool) -> ExitCode {
     let parser = IdParser::new().strict(strict);
     let today = today_in_china();
-    for_each_input(args, |index, input, out| {
-        let result = parser.parse(input);
-        if json {
-            crate::each_input::write_json_line(out, &JsonLine::new(index, &result, today))?;
-        } else {
-            write_human(out, index, &result, today)?;
-        }
-        Ok(if result.is_ok() {
-            Checked::Valid
-        } else {
-            Checked::Invalid
-        })
-    })
+    for_each_parsed(
+        args,
+        json,
+        |input| parser.parse(input),
+        |out, index, result| write_json_line(out, &JsonLine::new(index, result, today)),
+        |out, index, result| write_human(out, index, result, today),
+    )
 }
 
 fn kind_label(id: &IdNumber) -> String {

@@ -6,23 +6,17 @@ use std::process::ExitCode;
 use idcheck::{Mobile, MobileError, MobileParser};
 use serde::Serialize;
 
-use crate::each_input::{Checked, for_each_input, write_json_line};
+use crate::each_input::{for_each_parsed, write_json_line};
 
 pub(crate) fn run(args: &[String], accept_data_cards: bool, json: bool) -> ExitCode {
     let parser = MobileParser::new().accept_data_cards(accept_data_cards);
-    for_each_input(args, |index, input, out| {
-        let result = parser.parse(input);
-        if json {
-            write_json_line(out, &JsonLine::new(index, &result))?;
-        } else {
-            write_human(out, index, &result)?;
-        }
-        Ok(if result.is_ok() {
-            Checked::Valid
-        } else {
-            Checked::Invalid
-        })
-    })
+    for_each_parsed(
+        args,
+        json,
+        |input| parser.parse(input),
+        |out, index, result| write_json_line(out, &JsonLine::new(index, result)),
+        write_human,
+    )
 }
 
 fn write_human(

@@ -6,22 +6,16 @@ use std::process::ExitCode;
 use idcheck::{Name, NameError};
 use serde::Serialize;
 
-use crate::each_input::{Checked, for_each_input, write_json_line};
+use crate::each_input::{for_each_parsed, write_json_line};
 
 pub(crate) fn run(args: &[String], json: bool) -> ExitCode {
-    for_each_input(args, |index, input, out| {
-        let result = Name::parse(input);
-        if json {
-            write_json_line(out, &JsonLine::new(index, &result))?;
-        } else {
-            write_human(out, index, &result)?;
-        }
-        Ok(if result.is_ok() {
-            Checked::Valid
-        } else {
-            Checked::Invalid
-        })
-    })
+    for_each_parsed(
+        args,
+        json,
+        Name::parse,
+        |out, index, result| write_json_line(out, &JsonLine::new(index, result)),
+        write_human,
+    )
 }
 
 fn write_human(
