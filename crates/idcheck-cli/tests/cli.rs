@@ -1,27 +1,8 @@
 //! The `idcheck id` command end to end: output, exit codes, standard input, no unmasked numbers.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn idcheck(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        pipe.write_all(text.as_bytes()).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
+use common::{idcheck, stdout};
 
 #[test]
 fn a_valid_number_prints_what_it_says_and_exits_0() {
