@@ -502,6 +502,20 @@ fn debug_shows_no_image_data_and_no_url_path() {
     );
 }
 
+/// An accepted photo round-trips through the base64 the vendor receives, plain and MIME.
+fn round_trips_through_base64(bytes: &[u8], photo: &FaceImage) -> Result<(), TestCaseError> {
+    let PhotoPayload::Base64(text) = photo.payload() else {
+        return Err(TestCaseError::fail("bytes became a URL"));
+    };
+    prop_assert_eq!(STANDARD.decode(text).unwrap(), bytes);
+    prop_assert_eq!(FaceImage::from_base64(text), Ok(photo.clone()));
+    prop_assert_eq!(
+        FaceImage::from_base64(&mime_base64(bytes)),
+        Ok(photo.clone())
+    );
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn sniff_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
@@ -526,14 +540,8 @@ proptest! {
         if let Ok(info) = direct {
             prop_assert!(info.width() > 0 && info.height() > 0);
         }
-        // Accepted photos round-trip through the base64 the vendor receives.
         if let Ok(photo) = FaceImage::from_bytes(&bytes) {
-            let PhotoPayload::Base64(text) = photo.payload() else {
-                return Err(TestCaseError::fail("bytes became a URL"));
-            };
-            prop_assert_eq!(STANDARD.decode(text).unwrap(), bytes.clone());
-            prop_assert_eq!(FaceImage::from_base64(text), Ok(photo.clone()));
-            prop_assert_eq!(FaceImage::from_base64(&mime_base64(&bytes)), Ok(photo));
+            round_trips_through_base64(&bytes, &photo)?;
         }
     }
 
@@ -564,12 +572,7 @@ proptest! {
         prop_assert_eq!((info.width(), info.height()), (u32::from(width), u32::from(height)));
         prop_assert_eq!(ImageInfo::sniff_base64(&mime_base64(&bytes)), Ok(info));
         let photo = FaceImage::from_bytes(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let PhotoPayload::Base64(text) = photo.payload() else {
-            return Err(TestCaseError::fail("bytes became a URL"));
-        };
-        prop_assert_eq!(STANDARD.decode(text).unwrap(), bytes.clone());
-        prop_assert_eq!(FaceImage::from_base64(text), Ok(photo.clone()));
-        prop_assert_eq!(FaceImage::from_base64(&mime_base64(&bytes)), Ok(photo));
+        round_trips_through_base64(&bytes, &photo)?;
     }
 
     #[test]
