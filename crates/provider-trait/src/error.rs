@@ -79,8 +79,6 @@ pub enum TransportFailure {
     Timeout,
     /// The connection broke while sending or reading.
     Interrupted,
-    /// The response body was larger than the cap.
-    BodyTooLarge,
 }
 
 impl std::fmt::Display for TransportFailure {
@@ -89,7 +87,6 @@ impl std::fmt::Display for TransportFailure {
             Self::Connect => "could not connect",
             Self::Timeout => "timed out",
             Self::Interrupted => "connection interrupted",
-            Self::BodyTooLarge => "response body over the size cap",
         })
     }
 }
@@ -150,7 +147,8 @@ pub enum Error {
         /// How.
         failure: TransportFailure,
     },
-    /// An answer we cannot interpret: an unexpected status, body or vendor code.
+    /// An answer we cannot interpret: an unexpected status, body or vendor code, or a body over
+    /// the size cap (the status is known by then, so is the billing).
     #[error("protocol: {detail}")]
     Protocol {
         /// The HTTP status.
@@ -186,9 +184,7 @@ impl Error {
             }
             Self::Transport { failure } => match failure {
                 TransportFailure::Connect => Retry::Safe,
-                TransportFailure::Timeout
-                | TransportFailure::Interrupted
-                | TransportFailure::BodyTooLarge => Retry::MayChargeAgain,
+                TransportFailure::Timeout | TransportFailure::Interrupted => Retry::MayChargeAgain,
             },
         }
     }
