@@ -2,8 +2,8 @@
 //! signature as the gateway would verify it, timeouts, the body cap, and retries counted with
 //! `hits()`.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aliyun_gateway::{
@@ -11,6 +11,7 @@ use aliyun_gateway::{
 };
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
+use provider_testkit::LogCapture;
 use provider_trait::{Billing, Error, Retry, TransportFailure};
 use secrecy::SecretString;
 
@@ -179,10 +180,7 @@ fn signed_headers_are_fresh(req: &HttpMockRequest) -> bool {
     let nonce = value("x-ca-nonce").unwrap_or("");
     let uuid_shaped = nonce.len() == 36
         && nonce.as_bytes()[14] == b'4'
-        && nonce
-            .split('-')
-            .map(str::len)
-            .eq([8, 4, 4, 4, 12]);
+        && nonce.split('-').map(str::len).eq([8, 4, 4, 4, 12]);
     fresh
         && uuid_shaped
         && value("x-ca-key") == Some("203000001")
@@ -379,36 +377,6 @@ async fn the_deadline_stops_retries_whose_wait_would_overrun_it() {
     mock.assert_calls_async(1).await;
 }
 
-/// A log sink for the tests that count retry attempts on connect failures (no server to count
-/// hits on).
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Log {
-    type Writer = LogWriter;
-    fn make_writer(&'a self) -> LogWriter {
-        LogWriter(Arc::clone(&self.0))
-    }
-}
-
-impl Log {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
@@ -418,13 +386,8 @@ fn closed_port() -> u16 {
 async fn connect_failures_are_safe_and_retried_only_with_a_policy() {
     let base = BaseUrl::parse(&format!("http://127.0.0.1:{}", closed_port())).unwrap();
     for (retry, attempts) in [(RetryPolicy::never(), 1), (fast_retries(), 3)] {
-        let log = Log::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(log.clone())
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let log = LogCapture::default();
+        let _guard = log.install();
         let error = get(&client_with(retry), &base, "张三").await.unwrap_err();
         assert_eq!(
             error,
