@@ -58,7 +58,10 @@ fn bench(c: &mut Criterion) {
             black_box(response.bytes().await.unwrap());
         });
     });
-    for (name, client) in [("gateway_client", &app_code), ("gateway_client_signed", &signed)] {
+    for (name, client) in [
+        ("gateway_client", &app_code),
+        ("gateway_client_signed", &signed),
+    ] {
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 let call = Call::new("bench", &base, Method::Get, "/idCardCert", &params);

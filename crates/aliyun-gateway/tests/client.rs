@@ -193,24 +193,17 @@ fn signed_headers_are_fresh(req: &HttpMockRequest) -> bool {
 #[tokio::test]
 async fn app_key_signature_is_what_the_gateway_recomputes_for_get_and_post() {
     let server = MockServer::start_async().await;
-    let get_mock = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/idCardCert")
+    let signed_mock = |method: httpmock::Method, path: &'static str| {
+        server.mock_async(move |when, then| {
+            when.method(method)
+                .path(path)
                 .is_true(signed_headers_are_fresh)
                 .is_true(|req: &HttpMockRequest| gateway_accepts_signature(req, "TestAppSecret"));
             then.status(200).body("{}");
         })
-        .await;
-    let post_mock = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/chinadatapay/1882")
-                .is_true(signed_headers_are_fresh)
-                .is_true(|req: &HttpMockRequest| gateway_accepts_signature(req, "TestAppSecret"));
-            then.status(200).body("{}");
-        })
-        .await;
+    };
+    let get_mock = signed_mock(GET, "/idCardCert").await;
+    let post_mock = signed_mock(POST, "/chinadatapay/1882").await;
     let client = GatewayClient::new(Auth::app_key("203000001", "TestAppSecret").unwrap()).unwrap();
     let base = base(&server);
     // A value "0" is a value, not an absent one (nodejs-sdk #21).

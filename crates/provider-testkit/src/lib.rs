@@ -232,18 +232,16 @@ impl Run<'_> {
         (result, mock.calls_async().await)
     }
 
+    /// An HTTP 200 with `body` and the test request id, answered at once.
+    async fn answer_200(&mut self, body: &str) -> (Result<provider_trait::Report, Error>, usize) {
+        let request_id = [("X-Ca-Request-Id", TEST_REQUEST_ID)];
+        self.exchange(200, &request_id, body, None, Duration::from_secs(10))
+            .await
+    }
+
     async fn success_is_billed_and_traced(&mut self) {
         const CHECK: &str = "success";
-        let body = self.vendor.success_body;
-        let (result, calls) = self
-            .exchange(
-                200,
-                &[("X-Ca-Request-Id", TEST_REQUEST_ID)],
-                body,
-                None,
-                Duration::from_secs(10),
-            )
-            .await;
+        let (result, calls) = self.answer_200(self.vendor.success_body).await;
         if calls != 1 {
             self.fail(
                 CHECK,
@@ -324,15 +322,7 @@ impl Run<'_> {
         ];
         for (what, body) in bodies {
             let check = format!("200 with {what}");
-            let (result, _) = self
-                .exchange(
-                    200,
-                    &[("X-Ca-Request-Id", TEST_REQUEST_ID)],
-                    body,
-                    None,
-                    Duration::from_secs(10),
-                )
-                .await;
+            let (result, _) = self.answer_200(body).await;
             match result {
                 Err(Error::Protocol {
                     status: 200,
