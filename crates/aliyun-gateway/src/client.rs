@@ -160,6 +160,18 @@ pub struct GatewayResponse {
 }
 
 impl GatewayResponse {
+    /// A response as if the gateway had answered HTTP 200 with `body`: for fixtures and
+    /// benchmarks of a vendor crate's mapping.
+    #[must_use]
+    pub fn from_parts(provider: &'static str, body: Vec<u8>, request_id: Option<String>) -> Self {
+        Self {
+            provider,
+            body,
+            request_id,
+            attempts: 1,
+        }
+    }
+
     /// The body, for the vendor crate to parse.
     #[must_use]
     pub fn body(&self) -> &[u8] {

@@ -22,6 +22,7 @@
 //! own `reqwest::Client` can be handed in with [`GatewayClientBuilder::with_http_client`]
 //! (`reqwest` is re-exported for that).
 
+mod answer;
 mod auth;
 mod client;
 mod config_error;
@@ -29,6 +30,7 @@ mod error_mapping;
 mod retry;
 mod signature;
 
+pub use answer::{CodeMeaning, Detail, VendorAnswer};
 pub use auth::{Auth, ENV_APP_KEY, ENV_APP_SECRET, ENV_APPCODE};
 pub use client::{
     BaseUrl, Call, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, GatewayClient,

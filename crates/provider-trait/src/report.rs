@@ -1,7 +1,7 @@
 //! What a vendor answered, in one model for all vendors.
 
 use chrono::NaiveDate;
-use idcheck_core::{Carrier, Sex};
+use idcheck_core::{Carrier, IdKind, IdNumber, Sex};
 use serde::Serialize;
 
 /// The authority's answer.
@@ -73,6 +73,32 @@ pub struct Details {
         serialize_with = "serialize_carrier"
     )]
     pub carrier: Option<Carrier>,
+}
+
+impl Details {
+    /// Where the vendor's sex, birthday or address code contradict what the ID number itself
+    /// says: a data problem somewhere (the vendor's record, or a re-issued number). The notes
+    /// name the field only, never a value.
+    #[must_use]
+    pub fn disagreements_with(&self, id: &IdNumber) -> Vec<&'static str> {
+        let mut notes = Vec::new();
+        if self.sex.is_some_and(|sex| sex != id.sex()) {
+            notes.push("the vendor's sex differs from the one the ID number encodes");
+        }
+        if self.birthday.is_some_and(|day| day != id.birthday()) {
+            notes.push("the vendor's birthday differs from the one the ID number encodes");
+        }
+        // Permits and foreigners' IDs carry no place of household registration.
+        let has_address = matches!(id.kind(), IdKind::Resident);
+        if has_address
+            && self
+                .address_code
+                .is_some_and(|code| code != id.address_code())
+        {
+            notes.push("the vendor's address code differs from the ID number's first six digits");
+        }
+        notes
+    }
 }
 
 // `Option<T>` fields are only serialised when `Some` (skip_serializing_if above).
