@@ -4,8 +4,9 @@
 //! string `"null"`.
 
 use chrono::NaiveDate;
+use idcheck_core::IdNumber;
 use idcheck_core::Sex;
-use provider_trait::{Error, FaceOutcome, Field, InvalidInput, Report, Trace, Verdict};
+use provider_trait::{Details, Error, FaceOutcome, Field, InvalidInput, Report, Trace, Verdict};
 use serde_json::{Map, Value};
 
 use crate::GatewayResponse;
@@ -177,6 +178,54 @@ impl VendorAnswer {
             }
             Some(_) => Detail::Malformed,
         }
+    }
+}
+
+/// Where a vendor puts the person's details in its answer (`None`: it does not return it).
+#[derive(Clone, Copy, Debug)]
+pub struct DetailKeys {
+    /// Sex (`男`, `M` …).
+    pub sex: Option<&'static str>,
+    /// Birthday in any of the formats [`VendorAnswer::date`] reads.
+    pub birthday: Option<&'static str>,
+    /// Age.
+    pub age: Option<&'static str>,
+    /// Six-digit address code.
+    pub address_code: Option<&'static str>,
+    /// Region names, joined in this order (province, city, county).
+    pub region: &'static [&'static str],
+}
+
+impl VendorAnswer {
+    /// The typed details at `keys`; a malformed one is dropped with a note in `trace`, and
+    /// where the details contradict the ID number itself, a note says which field.
+    pub fn details(&self, keys: &DetailKeys, id: &IdNumber, trace: &mut Trace) -> Details {
+        let mut details = Details::default();
+        if let Some(key) = keys.sex {
+            details.sex = self.sex(key).keep(trace, "sex");
+        }
+        if let Some(key) = keys.birthday {
+            details.birthday = self.date(key).keep(trace, "birthday");
+        }
+        if let Some(key) = keys.age {
+            details.age = self.whole_number(key).keep(trace, "age");
+        }
+        if let Some(key) = keys.address_code {
+            details.address_code = self.address_code(key).keep(trace, "address code");
+        }
+        let region: String = keys
+            .region
+            .iter()
+            .filter_map(|key| self.text(key))
+            .collect();
+        details.region = Some(region).filter(|r| !r.is_empty());
+        trace.notes.extend(
+            details
+                .disagreements_with(id)
+                .into_iter()
+                .map(str::to_owned),
+        );
+        details
     }
 }
 
