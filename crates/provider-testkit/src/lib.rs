@@ -119,6 +119,31 @@ pub fn sample_photo() -> FaceImage {
         .unwrap_or_else(|_| unreachable!("a valid sample"))
 }
 
+/// A 200×200 PNG (signature and IHDR; the sniffer reads no further) padded to `raw_len` bytes
+/// with bytes whose base64 is `+/+/…`, so a form encoder must escape them. Parsed with a
+/// base64 limit of `max_base64_len`.
+///
+/// # Panics
+///
+/// When `raw_len` is below the 33-byte header or the photo exceeds `max_base64_len`.
+#[must_use]
+pub fn sample_png_photo(raw_len: usize, max_base64_len: usize) -> FaceImage {
+    let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(b"IHDR");
+    png.extend_from_slice(&200u32.to_be_bytes());
+    png.extend_from_slice(&200u32.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(raw_len >= png.len(), "a PNG header is {} bytes", png.len());
+    // Aligned to base64's 3-byte groups from the start of the padding.
+    let filler = [0xFB, 0xFF, 0xBF];
+    png.extend((0..raw_len - png.len()).map(|i| filler[i % 3]));
+    idcheck_core::FaceImageParser::new()
+        .max_base64_len(max_base64_len)
+        .from_bytes(&png)
+        .unwrap_or_else(|e| panic!("sample photo: {e}"))
+}
+
 /// Runs every check and panics listing each failure.
 ///
 /// # Panics
