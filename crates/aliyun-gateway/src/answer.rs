@@ -181,6 +181,40 @@ impl VendorAnswer {
     }
 }
 
+/// Where a vendor puts its result code, message and own request id.
+#[derive(Clone, Copy, Debug)]
+pub struct AnswerKeys {
+    /// The result code (`status`, `respCode`, `code` …).
+    pub code: &'static str,
+    /// The message (`msg`, `respMessage`, `message` …).
+    pub message: &'static str,
+    /// The vendor's request id (`traceId`, `seqNo`), if it sends one.
+    pub vendor_request_id: Option<&'static str>,
+}
+
+impl VendorAnswer {
+    /// The report for this answer: its code resolved through `table`
+    /// ([`GatewayResponse::resolve`]), with the message and vendor request id in the trace.
+    ///
+    /// # Errors
+    ///
+    /// As [`GatewayResponse::resolve`].
+    pub fn report(
+        &self,
+        response: &GatewayResponse,
+        keys: &AnswerKeys,
+        table: &[(&str, CodeMeaning)],
+    ) -> Result<Report, Error> {
+        let mut trace = response.trace();
+        trace.raw_message = self.text(keys.message).map(str::to_owned);
+        trace.vendor_request_id = keys
+            .vendor_request_id
+            .and_then(|key| self.text(key))
+            .map(str::to_owned);
+        response.resolve(self.code(keys.code), table, trace)
+    }
+}
+
 /// Where a vendor puts the person's details in its answer (`None`: it does not return it).
 #[derive(Clone, Copy, Debug)]
 pub struct DetailKeys {

@@ -30,7 +30,7 @@ mod error_mapping;
 mod retry;
 mod signature;
 
-pub use answer::{CodeMeaning, Detail, DetailKeys, VendorAnswer};
+pub use answer::{AnswerKeys, CodeMeaning, Detail, DetailKeys, VendorAnswer};
 pub use auth::{Auth, ENV_APP_KEY, ENV_APP_SECRET, ENV_APPCODE};
 pub use client::{
     BaseUrl, Call, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, GatewayClient,

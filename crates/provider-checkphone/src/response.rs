@@ -1,7 +1,7 @@
 //! Response mapping: `status` through the seed's code table; `mobileType` as the carrier
 //! today, compared with the segment's original carrier; `traceId` as the vendor request id.
 
-use aliyun_gateway::{CodeMeaning, Detail, GatewayResponse};
+use aliyun_gateway::{AnswerKeys, CodeMeaning, Detail, GatewayResponse};
 use idcheck_core::{Carrier, Mobile};
 use provider_trait::{Error, Field, Report, UnverifiableReason, Verdict};
 
@@ -32,6 +32,12 @@ const CODES: &[(&str, CodeMeaning)] = &[
     ("207", CodeMeaning::Rejected(Field::Mobile)),
 ];
 
+const KEYS: AnswerKeys = AnswerKeys {
+    code: "status",
+    message: "msg",
+    vendor_request_id: Some("traceId"),
+};
+
 /// Maps the vendor's HTTP 200 answer for `mobile` to a report or an error.
 ///
 /// # Errors
@@ -40,10 +46,7 @@ const CODES: &[(&str, CodeMeaning)] = &[
 /// the codes that are errors (203 unavailable, 204..207 input refused).
 pub fn map_response(response: &GatewayResponse, mobile: &Mobile) -> Result<Report, Error> {
     let answer = response.json()?;
-    let mut trace = response.trace();
-    trace.raw_message = answer.text("msg").map(str::to_owned);
-    trace.vendor_request_id = answer.text("traceId").map(str::to_owned);
-    let mut report = response.resolve(answer.code("status"), CODES, trace)?;
+    let mut report = answer.report(response, &KEYS, CODES)?;
     let carrier = match answer.text("mobileType") {
         None => Detail::Absent,
         Some(name) => carrier_named(name).map_or(Detail::Malformed, Detail::Value),

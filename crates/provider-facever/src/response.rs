@@ -1,6 +1,6 @@
 //! Response mapping: `status` through the seed's code table, details when the vendor has them.
 
-use aliyun_gateway::{CodeMeaning, DetailKeys, GatewayResponse};
+use aliyun_gateway::{AnswerKeys, CodeMeaning, DetailKeys, GatewayResponse};
 use idcheck_core::IdNumber;
 use provider_trait::{Error, FaceOutcome, Field, Report, UnverifiableReason, Verdict};
 
@@ -45,6 +45,12 @@ const CODES: &[(&str, CodeMeaning)] = &[
     ("205", CodeMeaning::Rejected(Field::Id)),
 ];
 
+const KEYS: AnswerKeys = AnswerKeys {
+    code: "status",
+    message: "msg",
+    vendor_request_id: None,
+};
+
 const DETAILS: DetailKeys = DetailKeys {
     sex: Some("sex"),
     birthday: Some("birthday"),
@@ -61,9 +67,7 @@ const DETAILS: DetailKeys = DetailKeys {
 /// the codes that are errors (-4/-5 photo refused, 203 unavailable, 204/205 input refused).
 pub fn map_response(response: &GatewayResponse, id: &IdNumber) -> Result<Report, Error> {
     let answer = response.json()?;
-    let mut trace = response.trace();
-    trace.raw_message = answer.text("msg").map(str::to_owned);
-    let mut report = response.resolve(answer.code("status"), CODES, trace)?;
+    let mut report = answer.report(response, &KEYS, CODES)?;
     report.details = answer.details(&DETAILS, id, &mut report.trace);
     Ok(report)
 }
