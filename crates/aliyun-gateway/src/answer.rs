@@ -205,13 +205,29 @@ impl VendorAnswer {
         keys: &AnswerKeys,
         table: &[(&str, CodeMeaning)],
     ) -> Result<Report, Error> {
+        self.report_for_code(response, keys, self.code(keys.code), table)
+    }
+
+    /// [`VendorAnswer::report`] for a code the vendor crate composed itself (e.g. a code
+    /// plus a nested result).
+    ///
+    /// # Errors
+    ///
+    /// As [`GatewayResponse::resolve`].
+    pub fn report_for_code(
+        &self,
+        response: &GatewayResponse,
+        keys: &AnswerKeys,
+        code: Option<String>,
+        table: &[(&str, CodeMeaning)],
+    ) -> Result<Report, Error> {
         let mut trace = response.trace();
         trace.raw_message = self.text(keys.message).map(str::to_owned);
         trace.vendor_request_id = keys
             .vendor_request_id
             .and_then(|key| self.text(key))
             .map(str::to_owned);
-        response.resolve(self.code(keys.code), table, trace)
+        response.resolve(code, table, trace)
     }
 }
 
