@@ -12,7 +12,7 @@ use crate::each_input::{Checked, for_each_input, write_json_line};
 /// Where a photo came from; file names are not printed (they often are ID numbers or names).
 #[derive(Clone, Copy, Serialize)]
 #[serde(rename_all = "snake_case")]
-enum Source {
+pub(crate) enum Source {
     File,
     Base64File,
     Url,
@@ -53,7 +53,7 @@ pub(crate) fn run(args: &[String], parser: FaceImageParser, json: bool) -> ExitC
 
 /// A URL is passed through; a file holds either an image or its base64 text (a `.b64`/`.txt`
 /// export, possibly a `data:` URL).
-fn load(
+pub(crate) fn load(
     parser: &FaceImageParser,
     input: &str,
 ) -> io::Result<(Source, Result<FaceImage, FaceImageError>)> {
