@@ -26,6 +26,7 @@ mod answer;
 mod auth;
 mod client;
 mod config_error;
+mod endpoint;
 mod error_mapping;
 mod retry;
 mod signature;
@@ -37,6 +38,7 @@ pub use client::{
     GatewayClientBuilder, GatewayResponse, Method,
 };
 pub use config_error::ConfigError;
+pub use endpoint::Endpoint;
 pub use error_mapping::gateway_error;
 pub use reqwest;
 pub use retry::RetryPolicy;

@@ -1,7 +1,7 @@
 //! The provider: request mapping (GET query `idCard`, `mobile`, `name`), and the offline
 //! refusal of virtual-operator numbers.
 
-use aliyun_gateway::{Auth, BaseUrl, Call, ConfigError, GatewayClient, Method};
+use aliyun_gateway::{Auth, BaseUrl, ConfigError, Endpoint, GatewayClient, Method};
 use idcheck_core::{MobileError, MobileKind};
 use provider_trait::{
     Capabilities, Check, Checks, Error, InvalidInput, MobileRequest, Price, Provider, Report,
@@ -13,9 +13,7 @@ use crate::{DEFAULT_BASE_URL, PATH, PROVIDER_ID};
 /// The `checkphone` provider. `Debug` shows no credential.
 #[derive(Clone, Debug)]
 pub struct CheckPhone {
-    client: GatewayClient,
-    base_url: BaseUrl,
-    unit_price: Option<Price>,
+    endpoint: Endpoint,
 }
 
 impl CheckPhone {
@@ -23,10 +21,7 @@ impl CheckPhone {
     #[must_use]
     pub fn new(client: GatewayClient) -> Self {
         Self {
-            client,
-            base_url: BaseUrl::parse(DEFAULT_BASE_URL)
-                .unwrap_or_else(|_| unreachable!("a valid constant")),
-            unit_price: None,
+            endpoint: Endpoint::new(PROVIDER_ID, client, DEFAULT_BASE_URL),
         }
     }
 
@@ -42,14 +37,14 @@ impl CheckPhone {
     /// Another base URL (a proxy, a test server).
     #[must_use]
     pub fn with_base_url(mut self, base_url: BaseUrl) -> Self {
-        self.base_url = base_url;
+        self.endpoint = self.endpoint.with_base_url(base_url);
         self
     }
 
     /// The price of one call, as reported by [`Provider::capabilities`].
     #[must_use]
     pub fn with_unit_price(mut self, price: Price) -> Self {
-        self.unit_price = Some(price);
+        self.endpoint = self.endpoint.with_unit_price(price);
         self
     }
 
@@ -73,9 +68,10 @@ impl CheckPhone {
             ("mobile", mobile.mobile.as_str()),
             ("name", mobile.name.as_str()),
         ];
-        let call =
-            Call::new(PROVIDER_ID, &self.base_url, Method::Get, PATH, &params).for_request(request);
-        let response = self.client.send(&call).await?;
+        let response = self
+            .endpoint
+            .send(Method::Get, PATH, &params, request)
+            .await?;
         crate::map_response(&response, &mobile.mobile)
     }
 }
@@ -87,16 +83,12 @@ impl Provider for CheckPhone {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let capabilities = Capabilities::new(Checks::only(Check::Mobile));
-        match self.unit_price {
-            Some(price) => capabilities.with_unit_price(price),
-            None => capabilities,
-        }
+        self.endpoint.capabilities(Checks::only(Check::Mobile))
     }
 
     async fn verify(&self, request: &Request) -> Result<Report, Error> {
         match request {
-            Request::Mobile(mobile) => self.verify_mobile(mobile, request).await,
+            Request::Mobile(inner) => self.verify_mobile(inner, request).await,
             _ => Err(Error::UnsupportedCheck {
                 provider: PROVIDER_ID,
                 check: request.check(),

@@ -1,7 +1,7 @@
 //! The provider: request mapping (POST form `idCard`, `image`, `name`), and the offline
 //! refusal of photos over the vendor's size limit.
 
-use aliyun_gateway::{Auth, BaseUrl, Call, ConfigError, GatewayClient, Method};
+use aliyun_gateway::{Auth, BaseUrl, ConfigError, Endpoint, GatewayClient, Method};
 use idcheck_core::{FaceImageError, PhotoPayload};
 use provider_trait::{
     Capabilities, Check, Checks, Error, FaceRequest, InvalidInput, Price, Provider, Report, Request,
@@ -12,9 +12,7 @@ use crate::{DEFAULT_BASE_URL, MAX_BASE64_LEN, PATH, PROVIDER_ID};
 /// The `facever` provider. `Debug` shows no credential.
 #[derive(Clone, Debug)]
 pub struct FaceVer {
-    client: GatewayClient,
-    base_url: BaseUrl,
-    unit_price: Option<Price>,
+    endpoint: Endpoint,
 }
 
 impl FaceVer {
@@ -22,10 +20,7 @@ impl FaceVer {
     #[must_use]
     pub fn new(client: GatewayClient) -> Self {
         Self {
-            client,
-            base_url: BaseUrl::parse(DEFAULT_BASE_URL)
-                .unwrap_or_else(|_| unreachable!("a valid constant")),
-            unit_price: None,
+            endpoint: Endpoint::new(PROVIDER_ID, client, DEFAULT_BASE_URL),
         }
     }
 
@@ -41,14 +36,14 @@ impl FaceVer {
     /// Another base URL (a proxy, a test server).
     #[must_use]
     pub fn with_base_url(mut self, base_url: BaseUrl) -> Self {
-        self.base_url = base_url;
+        self.endpoint = self.endpoint.with_base_url(base_url);
         self
     }
 
     /// The price of one call, as reported by [`Provider::capabilities`].
     #[must_use]
     pub fn with_unit_price(mut self, price: Price) -> Self {
-        self.unit_price = Some(price);
+        self.endpoint = self.endpoint.with_unit_price(price);
         self
     }
 
@@ -72,9 +67,10 @@ impl FaceVer {
             ("image", image),
             ("name", face.name.as_str()),
         ];
-        let call = Call::new(PROVIDER_ID, &self.base_url, Method::PostForm, PATH, &params)
-            .for_request(request);
-        let response = self.client.send(&call).await?;
+        let response = self
+            .endpoint
+            .send(Method::PostForm, PATH, &params, request)
+            .await?;
         crate::map_response(&response, &face.id)
     }
 }
@@ -86,16 +82,12 @@ impl Provider for FaceVer {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let capabilities = Capabilities::new(Checks::only(Check::Face));
-        match self.unit_price {
-            Some(price) => capabilities.with_unit_price(price),
-            None => capabilities,
-        }
+        self.endpoint.capabilities(Checks::only(Check::Face))
     }
 
     async fn verify(&self, request: &Request) -> Result<Report, Error> {
         match request {
-            Request::Face(face) => self.verify_face(face, request).await,
+            Request::Face(inner) => self.verify_face(inner, request).await,
             _ => Err(Error::UnsupportedCheck {
                 provider: PROVIDER_ID,
                 check: request.check(),

@@ -1,6 +1,6 @@
 //! The provider: request mapping (POST form `idNo`, `name`).
 
-use aliyun_gateway::{Auth, BaseUrl, Call, ConfigError, GatewayClient, Method};
+use aliyun_gateway::{Auth, BaseUrl, ConfigError, Endpoint, GatewayClient, Method};
 use provider_trait::{
     Capabilities, Check, Checks, Error, IdentityRequest, Price, Provider, Report, Request,
 };
@@ -10,9 +10,7 @@ use crate::{DEFAULT_BASE_URL, PATH, PROVIDER_ID};
 /// The `idenauthen` provider. `Debug` shows no credential.
 #[derive(Clone, Debug)]
 pub struct IdenAuthen {
-    client: GatewayClient,
-    base_url: BaseUrl,
-    unit_price: Option<Price>,
+    endpoint: Endpoint,
 }
 
 impl IdenAuthen {
@@ -20,10 +18,7 @@ impl IdenAuthen {
     #[must_use]
     pub fn new(client: GatewayClient) -> Self {
         Self {
-            client,
-            base_url: BaseUrl::parse(DEFAULT_BASE_URL)
-                .unwrap_or_else(|_| unreachable!("a valid constant")),
-            unit_price: None,
+            endpoint: Endpoint::new(PROVIDER_ID, client, DEFAULT_BASE_URL),
         }
     }
 
@@ -39,14 +34,14 @@ impl IdenAuthen {
     /// Another base URL (a proxy, a test server).
     #[must_use]
     pub fn with_base_url(mut self, base_url: BaseUrl) -> Self {
-        self.base_url = base_url;
+        self.endpoint = self.endpoint.with_base_url(base_url);
         self
     }
 
     /// The price of one call, as reported by [`Provider::capabilities`].
     #[must_use]
     pub fn with_unit_price(mut self, price: Price) -> Self {
-        self.unit_price = Some(price);
+        self.endpoint = self.endpoint.with_unit_price(price);
         self
     }
 
@@ -59,9 +54,10 @@ impl IdenAuthen {
             ("idNo", identity.id.as_str()),
             ("name", identity.name.as_str()),
         ];
-        let call = Call::new(PROVIDER_ID, &self.base_url, Method::PostForm, PATH, &params)
-            .for_request(request);
-        let response = self.client.send(&call).await?;
+        let response = self
+            .endpoint
+            .send(Method::PostForm, PATH, &params, request)
+            .await?;
         crate::map_response(&response, &identity.id)
     }
 }
@@ -73,16 +69,12 @@ impl Provider for IdenAuthen {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let capabilities = Capabilities::new(Checks::only(Check::Identity));
-        match self.unit_price {
-            Some(price) => capabilities.with_unit_price(price),
-            None => capabilities,
-        }
+        self.endpoint.capabilities(Checks::only(Check::Identity))
     }
 
     async fn verify(&self, request: &Request) -> Result<Report, Error> {
         match request {
-            Request::Identity(identity) => self.verify_identity(identity, request).await,
+            Request::Identity(inner) => self.verify_identity(inner, request).await,
             _ => Err(Error::UnsupportedCheck {
                 provider: PROVIDER_ID,
                 check: request.check(),
