@@ -164,3 +164,23 @@ fn a_malformed_detail_is_dropped_with_a_note_not_fatal() {
         ]
     );
 }
+
+#[test]
+fn capabilities_are_identity_checks_at_the_price_the_user_set() {
+    let client =
+        GatewayClient::new(Auth::app_code("0123456789abcdef0123456789abcdef").unwrap()).unwrap();
+    let plain = IdCardCert::new(client.clone());
+    assert!(
+        plain
+            .capabilities()
+            .supports(provider_trait::Check::Identity)
+    );
+    assert!(!plain.capabilities().supports(provider_trait::Check::Mobile));
+    assert_eq!(plain.capabilities().unit_price(), None);
+    let priced =
+        IdCardCert::new(client).with_unit_price(provider_trait::Price::from_milli_yuan(70));
+    assert_eq!(
+        priced.capabilities().unit_price(),
+        Some(provider_trait::Price::from_milli_yuan(70))
+    );
+}
