@@ -13,6 +13,12 @@ impl Price {
         Self(milli_yuan)
     }
 
+    /// The sum of two prices (saturating: no tariff reaches 4 million yuan a call).
+    #[must_use]
+    pub const fn plus(self, other: Price) -> Self {
+        Self(self.0.saturating_add(other.0))
+    }
+
     /// The price in thousandths of a yuan.
     #[must_use]
     pub const fn milli_yuan(self) -> u32 {

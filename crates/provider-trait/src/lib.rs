@@ -23,7 +23,9 @@ use std::fmt;
 
 pub use capability::{Capabilities, Price};
 pub use error::{Error, Field, InvalidInput, Retry, TransportFailure};
-pub use report::{Billing, Details, FaceOutcome, Report, Trace, UnverifiableReason, Verdict};
+pub use report::{
+    Billing, Details, FaceOutcome, Report, Route, RouteStep, Trace, UnverifiableReason, Verdict,
+};
 pub use request::{Check, Checks, FaceRequest, IdentityRequest, MobileRequest, Request};
 
 /// A verification vendor. Object safe: hold providers as `Arc<dyn Provider>`.

@@ -169,6 +169,47 @@ impl Trace {
     }
 }
 
+/// How a router (several providers in order) reached an answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Route {
+    /// The providers asked, in order, and what each answered.
+    pub tried: Vec<RouteStep>,
+    /// Calls that were billed (HTTP 200 answers).
+    pub billed_calls: u32,
+    /// Calls that may have been billed (sent, but no answer came).
+    pub maybe_billed_calls: u32,
+    /// What the billed calls cost, when every billed provider has a unit price set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::Price>,
+    /// Answered from a cache: no call was made.
+    pub cached: bool,
+}
+
+/// One provider asked by a router.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RouteStep {
+    /// The provider's id.
+    pub provider: &'static str,
+    /// `match`, `mismatch`, `unverifiable`, or the error's message (never personal data).
+    pub outcome: String,
+    /// Whether the call was billed.
+    pub billing: Billing,
+}
+
+impl RouteStep {
+    /// A step.
+    #[must_use]
+    pub fn new(provider: &'static str, outcome: String, billing: Billing) -> Self {
+        Self {
+            provider,
+            outcome,
+            billing,
+        }
+    }
+}
+
 /// A vendor's answer: the verdict, the face outcome for face checks, typed details and a trace.
 ///
 /// Contains no ID number, name, mobile or photo, so `Debug` and `Serialize` are safe to log.
@@ -185,6 +226,9 @@ pub struct Report {
     pub details: Details,
     /// Where the answer came from.
     pub trace: Trace,
+    /// Set by a router: every provider it asked, billed calls and cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
 }
 
 impl Report {
@@ -196,6 +240,7 @@ impl Report {
             face: None,
             details: Details::default(),
             trace,
+            route: None,
         }
     }
 }

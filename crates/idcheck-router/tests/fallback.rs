@@ -1,0 +1,330 @@
+//! Each routing rule proved with httpmock hit counts on several real vendor crates.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aliyun_gateway::{Auth, BaseUrl, GatewayClient};
+use httpmock::prelude::*;
+use idcheck_core::{IdNumber, Mobile, Name};
+use idcheck_router::{AnswerCache, CacheKey, Fallback, MemoryCache};
+use provider_checkone::CheckOne;
+use provider_idcardcert::IdCardCert;
+use provider_idenauthen::IdenAuthen;
+use provider_trait::{Billing, Error, Price, Provider, Request, UnverifiableReason, Verdict};
+
+const APPCODE: &str = "0123456789abcdef0123456789abcdef";
+
+fn client(timeout: Duration) -> GatewayClient {
+    GatewayClient::builder(Auth::app_code(APPCODE).unwrap())
+        .with_timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+fn base(server: &MockServer) -> BaseUrl {
+    BaseUrl::parse(&server.base_url()).unwrap()
+}
+
+fn person(name: &str) -> Request {
+    Request::identity(
+        IdNumber::parse("11010519491231002X").unwrap(),
+        Name::parse(name).unwrap(),
+    )
+}
+
+/// Three identity vendors, each on its own mock server, answering as told.
+struct Vendors {
+    idcardcert: (MockServer, usize),
+    idenauthen: (MockServer, usize),
+    checkone: (MockServer, usize),
+}
+
+/// What a mock vendor answers: a status and body, possibly after a delay.
+#[derive(Clone, Copy)]
+struct Answer {
+    status: u16,
+    body: &'static str,
+    gateway_message: Option<&'static str>,
+    delay: Option<Duration>,
+}
+
+const fn ok(body: &'static str) -> Answer {
+    Answer {
+        status: 200,
+        body,
+        gateway_message: None,
+        delay: None,
+    }
+}
+
+const fn refused(status: u16, message: &'static str) -> Answer {
+    Answer {
+        status,
+        body: "",
+        gateway_message: Some(message),
+        delay: None,
+    }
+}
+
+async fn serve(path: &'static str, answer: Answer) -> (MockServer, usize) {
+    let server = MockServer::start_async().await;
+    let id = server
+        .mock_async(|when, then| {
+            when.path(path);
+            let mut then = then.status(answer.status).body(answer.body);
+            if let Some(message) = answer.gateway_message {
+                then = then.header("X-Ca-Error-Message", message);
+            }
+            if let Some(delay) = answer.delay {
+                then.delay(delay);
+            }
+        })
+        .await
+        .id;
+    (server, id)
+}
+
+impl Vendors {
+    async fn answering(first: Answer, second: Answer, third: Answer) -> Self {
+        Self {
+            idcardcert: serve("/idCardCert", first).await,
+            idenauthen: serve("/idenAuthentication", second).await,
+            checkone: serve("/chinadatapay/1882", third).await,
+        }
+    }
+
+    /// The providers in the order idcardcert, idenauthen, checkone, priced 0.20, 0.10, 0.05.
+    fn providers(&self, timeout: Duration) -> Vec<Arc<dyn Provider>> {
+        vec![
+            Arc::new(
+                IdCardCert::new(client(timeout))
+                    .with_base_url(base(&self.idcardcert.0))
+                    .with_unit_price(Price::from_milli_yuan(200)),
+            ),
+            Arc::new(
+                IdenAuthen::new(client(timeout))
+                    .with_base_url(base(&self.idenauthen.0))
+                    .with_unit_price(Price::from_milli_yuan(100)),
+            ),
+            Arc::new(
+                CheckOne::new(client(timeout))
+                    .with_base_url(base(&self.checkone.0))
+                    .with_unit_price(Price::from_milli_yuan(50)),
+            ),
+        ]
+    }
+
+    async fn hits(&self) -> [usize; 3] {
+        let calls = |(server, id): &(MockServer, usize)| httpmock::Mock::new(*id, server).calls();
+        [
+            calls(&self.idcardcert),
+            calls(&self.idenauthen),
+            calls(&self.checkone),
+        ]
+    }
+}
+
+const MATCH_01: Answer = ok(r#"{"status":"01"}"#);
+const NO_RECORD_202: Answer = ok(r#"{"status":"202"}"#);
+const MISMATCH_0008: Answer = ok(r#"{"respCode":"0008"}"#);
+const UNVERIFIABLE_0007: Answer = ok(r#"{"respCode":"0007"}"#);
+const MATCH_10000: Answer = ok(r#"{"code":"10000","data":{"result":"1"}}"#);
+
+#[tokio::test]
+async fn a_match_stops_the_route() {
+    let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
+    let router = Fallback::new(vendors.providers(Duration::from_secs(5)));
+    let routed = router.route(&person("张三")).await;
+    let report = routed.result.unwrap();
+    assert_eq!(report.verdict, Verdict::Match);
+    assert_eq!(report.trace.provider, "idcardcert");
+    assert_eq!(routed.route.tried.len(), 1);
+    assert_eq!(routed.route.billed_calls, 1);
+    assert_eq!(routed.route.cost, Some(Price::from_milli_yuan(200)));
+    assert_eq!(vendors.hits().await, [1, 0, 0]);
+}
+
+#[tokio::test]
+async fn unverifiable_answers_move_on_and_each_billed_call_is_counted_and_priced() {
+    let vendors = Vendors::answering(NO_RECORD_202, UNVERIFIABLE_0007, MATCH_10000).await;
+    let router = Fallback::new(vendors.providers(Duration::from_secs(5)));
+    let report = router.verify(&person("张三")).await.unwrap();
+    assert_eq!(report.verdict, Verdict::Match);
+    assert_eq!(report.trace.provider, "checkone");
+    let route = report.route.unwrap();
+    let asked: Vec<_> = route.tried.iter().map(|s| s.provider).collect();
+    assert_eq!(asked, ["idcardcert", "idenauthen", "checkone"]);
+    assert_eq!(route.billed_calls, 3);
+    assert_eq!(route.cost, Some(Price::from_milli_yuan(350)));
+    assert_eq!(vendors.hits().await, [1, 1, 1]);
+}
+
+#[tokio::test]
+async fn unbilled_gateway_refusals_move_on() {
+    let vendors = Vendors::answering(
+        refused(403, "Throttled by APP Flow Control"),
+        refused(403, "Quota Exhausted"),
+        MATCH_10000,
+    )
+    .await;
+    let routed = Fallback::new(vendors.providers(Duration::from_secs(5)))
+        .route(&person("张三"))
+        .await;
+    assert_eq!(routed.result.unwrap().verdict, Verdict::Match);
+    assert_eq!(routed.route.billed_calls, 1);
+    assert_eq!(routed.route.cost, Some(Price::from_milli_yuan(50)));
+    assert_eq!(routed.route.tried[0].billing, Billing::NotBilled);
+    assert!(routed.route.tried[0].outcome.starts_with("throttled"));
+    assert_eq!(vendors.hits().await, [1, 1, 1]);
+}
+
+#[tokio::test]
+async fn a_billed_error_stops_the_route_unless_the_caller_opted_in() {
+    // 203 is the vendor's own "exceptional situation": HTTP 200, billed.
+    let unavailable = ok(r#"{"status":"203"}"#);
+    let vendors = Vendors::answering(unavailable, MISMATCH_0008, MATCH_10000).await;
+    let routed = Fallback::new(vendors.providers(Duration::from_secs(5)))
+        .route(&person("张三"))
+        .await;
+    assert!(matches!(
+        routed.result,
+        Err(Error::VendorUnavailable { billed: true, .. })
+    ));
+    assert_eq!(routed.route.billed_calls, 1);
+    assert_eq!(vendors.hits().await, [1, 0, 0]);
+
+    let opted_in = Fallback::new(vendors.providers(Duration::from_secs(5)))
+        .continue_after_billed_errors(true)
+        .route(&person("张三"))
+        .await;
+    assert_eq!(opted_in.result.unwrap().verdict, Verdict::Mismatch);
+    assert_eq!(opted_in.route.billed_calls, 2);
+    assert_eq!(vendors.hits().await, [2, 1, 0]);
+}
+
+#[tokio::test]
+async fn a_timeout_may_have_been_billed_so_the_route_stops() {
+    let slow = Answer {
+        delay: Some(Duration::from_secs(3)),
+        ..MATCH_01
+    };
+    let vendors = Vendors::answering(slow, MISMATCH_0008, MATCH_10000).await;
+    let routed = Fallback::new(vendors.providers(Duration::from_millis(150)))
+        .route(&person("张三"))
+        .await;
+    assert!(matches!(routed.result, Err(Error::Transport { .. })));
+    assert_eq!(routed.route.maybe_billed_calls, 1);
+    assert_eq!(routed.route.billed_calls, 0);
+    assert_eq!(vendors.hits().await, [1, 0, 0]);
+}
+
+#[tokio::test]
+async fn by_price_asks_the_cheapest_first() {
+    let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
+    let router = Fallback::by_price(vendors.providers(Duration::from_secs(5)));
+    let order: Vec<_> = router.providers().iter().map(|p| p.id()).collect();
+    assert_eq!(order, ["checkone", "idenauthen", "idcardcert"]);
+    let report = router.verify(&person("张三")).await.unwrap();
+    assert_eq!(report.trace.provider, "checkone");
+    assert_eq!(vendors.hits().await, [0, 0, 1]);
+}
+
+#[tokio::test]
+async fn an_unverifiable_answer_is_kept_over_a_later_unbilled_refusal() {
+    let vendors = Vendors::answering(
+        NO_RECORD_202,
+        refused(403, "Throttled by API Flow Control"),
+        refused(503, "Service Unavailable"),
+    )
+    .await;
+    let report = Fallback::new(vendors.providers(Duration::from_secs(5)))
+        .verify(&person("张三"))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.verdict,
+        Verdict::Unverifiable(UnverifiableReason::NoRecord)
+    );
+    assert_eq!(report.route.unwrap().tried.len(), 3);
+    assert_eq!(vendors.hits().await, [1, 1, 1]);
+}
+
+#[tokio::test]
+async fn the_cache_answers_the_same_person_without_a_call() {
+    let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
+    let cache = Arc::new(MemoryCache::new(Duration::from_secs(3600)));
+    let router = Fallback::new(vendors.providers(Duration::from_secs(5))).with_cache(cache.clone());
+    let first = router.route(&person("张三")).await;
+    assert!(!first.route.cached);
+    let again = router.route(&person("张三")).await;
+    assert!(again.route.cached);
+    assert_eq!(again.route.billed_calls, 0);
+    assert_eq!(again.result.unwrap().verdict, Verdict::Match);
+    assert_eq!(vendors.hits().await, [1, 0, 0]);
+    router.route(&person("李四")).await.result.unwrap();
+    assert_eq!(vendors.hits().await, [2, 0, 0]);
+
+    // Nothing in the cache prints an input; keys are salted per cache.
+    let debug = format!("{cache:?} {:?}", cache.key(&person("张三")));
+    assert!(
+        !debug.contains("张三") && !debug.contains("11010519491231002X"),
+        "{debug}"
+    );
+    let other = MemoryCache::new(Duration::from_secs(3600));
+    assert_ne!(cache.key(&person("张三")), other.key(&person("张三")));
+    assert_eq!(cache.key(&person("张三")), cache.key(&person("张三")));
+}
+
+#[tokio::test]
+async fn an_expired_answer_is_asked_again() {
+    let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
+    let router = Fallback::new(vendors.providers(Duration::from_secs(5)))
+        .with_cache(Arc::new(MemoryCache::new(Duration::ZERO)));
+    router.route(&person("张三")).await.result.unwrap();
+    let again = router.route(&person("张三")).await;
+    assert!(!again.route.cached);
+    assert_eq!(vendors.hits().await, [2, 0, 0]);
+}
+
+#[tokio::test]
+async fn checks_no_provider_performs_make_no_request() {
+    let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
+    let request = Request::mobile(
+        IdNumber::parse("11010519491231002X").unwrap(),
+        Name::parse("张三").unwrap(),
+        Mobile::parse("13800138000").unwrap(),
+    );
+    let error = Fallback::new(vendors.providers(Duration::from_secs(5)))
+        .verify(&request)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        Error::UnsupportedCheck {
+            provider: "fallback",
+            ..
+        }
+    ));
+    assert_eq!(vendors.hits().await, [0, 0, 0]);
+}
+
+#[test]
+fn cache_keys_separate_checks_and_fields() {
+    let salt = [7; 32];
+    let id = IdNumber::parse("11010519491231002X").unwrap();
+    let identity = Request::identity(id, Name::parse("张三").unwrap());
+    let mobile = Request::mobile(
+        id,
+        Name::parse("张三").unwrap(),
+        Mobile::parse("13800138000").unwrap(),
+    );
+    assert_ne!(CacheKey::of(&identity, &salt), CacheKey::of(&mobile, &salt));
+    let photo = idcheck_core::FaceImage::from_url("https://example.com/a.jpg").unwrap();
+    assert_eq!(
+        CacheKey::of(
+            &Request::face(id, Name::parse("张三").unwrap(), photo),
+            &salt
+        ),
+        None
+    );
+}
