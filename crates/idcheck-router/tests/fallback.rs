@@ -114,7 +114,7 @@ impl Vendors {
         ]
     }
 
-    async fn hits(&self) -> [usize; 3] {
+    fn hits(&self) -> [usize; 3] {
         let calls = |(server, id): &(MockServer, usize)| httpmock::Mock::new(*id, server).calls();
         [
             calls(&self.idcardcert),
@@ -133,22 +133,22 @@ const MATCH_10000: Answer = ok(r#"{"code":"10000","data":{"result":"1"}}"#);
 #[tokio::test]
 async fn a_match_stops_the_route() {
     let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
-    let router = Fallback::new(vendors.providers(Duration::from_secs(5)));
-    let routed = router.route(&person("张三")).await;
+    let fallback = Fallback::new(vendors.providers(Duration::from_secs(5)));
+    let routed = fallback.route(&person("张三")).await;
     let report = routed.result.unwrap();
     assert_eq!(report.verdict, Verdict::Match);
     assert_eq!(report.trace.provider, "idcardcert");
     assert_eq!(routed.route.tried.len(), 1);
     assert_eq!(routed.route.billed_calls, 1);
     assert_eq!(routed.route.cost, Some(Price::from_milli_yuan(200)));
-    assert_eq!(vendors.hits().await, [1, 0, 0]);
+    assert_eq!(vendors.hits(), [1, 0, 0]);
 }
 
 #[tokio::test]
 async fn unverifiable_answers_move_on_and_each_billed_call_is_counted_and_priced() {
     let vendors = Vendors::answering(NO_RECORD_202, UNVERIFIABLE_0007, MATCH_10000).await;
-    let router = Fallback::new(vendors.providers(Duration::from_secs(5)));
-    let report = router.verify(&person("张三")).await.unwrap();
+    let fallback = Fallback::new(vendors.providers(Duration::from_secs(5)));
+    let report = fallback.verify(&person("张三")).await.unwrap();
     assert_eq!(report.verdict, Verdict::Match);
     assert_eq!(report.trace.provider, "checkone");
     let route = report.route.unwrap();
@@ -156,7 +156,7 @@ async fn unverifiable_answers_move_on_and_each_billed_call_is_counted_and_priced
     assert_eq!(asked, ["idcardcert", "idenauthen", "checkone"]);
     assert_eq!(route.billed_calls, 3);
     assert_eq!(route.cost, Some(Price::from_milli_yuan(350)));
-    assert_eq!(vendors.hits().await, [1, 1, 1]);
+    assert_eq!(vendors.hits(), [1, 1, 1]);
 }
 
 #[tokio::test]
@@ -175,7 +175,7 @@ async fn unbilled_gateway_refusals_move_on() {
     assert_eq!(routed.route.cost, Some(Price::from_milli_yuan(50)));
     assert_eq!(routed.route.tried[0].billing, Billing::NotBilled);
     assert!(routed.route.tried[0].outcome.starts_with("throttled"));
-    assert_eq!(vendors.hits().await, [1, 1, 1]);
+    assert_eq!(vendors.hits(), [1, 1, 1]);
 }
 
 #[tokio::test]
@@ -191,7 +191,7 @@ async fn a_billed_error_stops_the_route_unless_the_caller_opted_in() {
         Err(Error::VendorUnavailable { billed: true, .. })
     ));
     assert_eq!(routed.route.billed_calls, 1);
-    assert_eq!(vendors.hits().await, [1, 0, 0]);
+    assert_eq!(vendors.hits(), [1, 0, 0]);
 
     let opted_in = Fallback::new(vendors.providers(Duration::from_secs(5)))
         .continue_after_billed_errors(true)
@@ -199,7 +199,7 @@ async fn a_billed_error_stops_the_route_unless_the_caller_opted_in() {
         .await;
     assert_eq!(opted_in.result.unwrap().verdict, Verdict::Mismatch);
     assert_eq!(opted_in.route.billed_calls, 2);
-    assert_eq!(vendors.hits().await, [2, 1, 0]);
+    assert_eq!(vendors.hits(), [2, 1, 0]);
 }
 
 #[tokio::test]
@@ -215,18 +215,18 @@ async fn a_timeout_may_have_been_billed_so_the_route_stops() {
     assert!(matches!(routed.result, Err(Error::Transport { .. })));
     assert_eq!(routed.route.maybe_billed_calls, 1);
     assert_eq!(routed.route.billed_calls, 0);
-    assert_eq!(vendors.hits().await, [1, 0, 0]);
+    assert_eq!(vendors.hits(), [1, 0, 0]);
 }
 
 #[tokio::test]
 async fn by_price_asks_the_cheapest_first() {
     let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
-    let router = Fallback::by_price(vendors.providers(Duration::from_secs(5)));
-    let order: Vec<_> = router.providers().iter().map(|p| p.id()).collect();
+    let fallback = Fallback::by_price(vendors.providers(Duration::from_secs(5)));
+    let order: Vec<_> = fallback.providers().iter().map(|p| p.id()).collect();
     assert_eq!(order, ["checkone", "idenauthen", "idcardcert"]);
-    let report = router.verify(&person("张三")).await.unwrap();
+    let report = fallback.verify(&person("张三")).await.unwrap();
     assert_eq!(report.trace.provider, "checkone");
-    assert_eq!(vendors.hits().await, [0, 0, 1]);
+    assert_eq!(vendors.hits(), [0, 0, 1]);
 }
 
 #[tokio::test]
@@ -246,23 +246,24 @@ async fn an_unverifiable_answer_is_kept_over_a_later_unbilled_refusal() {
         Verdict::Unverifiable(UnverifiableReason::NoRecord)
     );
     assert_eq!(report.route.unwrap().tried.len(), 3);
-    assert_eq!(vendors.hits().await, [1, 1, 1]);
+    assert_eq!(vendors.hits(), [1, 1, 1]);
 }
 
 #[tokio::test]
 async fn the_cache_answers_the_same_person_without_a_call() {
     let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
     let cache = Arc::new(MemoryCache::new(Duration::from_secs(3600)));
-    let router = Fallback::new(vendors.providers(Duration::from_secs(5))).with_cache(cache.clone());
-    let first = router.route(&person("张三")).await;
+    let fallback =
+        Fallback::new(vendors.providers(Duration::from_secs(5))).with_cache(cache.clone());
+    let first = fallback.route(&person("张三")).await;
     assert!(!first.route.cached);
-    let again = router.route(&person("张三")).await;
+    let again = fallback.route(&person("张三")).await;
     assert!(again.route.cached);
     assert_eq!(again.route.billed_calls, 0);
     assert_eq!(again.result.unwrap().verdict, Verdict::Match);
-    assert_eq!(vendors.hits().await, [1, 0, 0]);
-    router.route(&person("李四")).await.result.unwrap();
-    assert_eq!(vendors.hits().await, [2, 0, 0]);
+    assert_eq!(vendors.hits(), [1, 0, 0]);
+    fallback.route(&person("李四")).await.result.unwrap();
+    assert_eq!(vendors.hits(), [2, 0, 0]);
 
     // Nothing in the cache prints an input; keys are salted per cache.
     let debug = format!("{cache:?} {:?}", cache.key(&person("张三")));
@@ -278,12 +279,12 @@ async fn the_cache_answers_the_same_person_without_a_call() {
 #[tokio::test]
 async fn an_expired_answer_is_asked_again() {
     let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
-    let router = Fallback::new(vendors.providers(Duration::from_secs(5)))
+    let fallback = Fallback::new(vendors.providers(Duration::from_secs(5)))
         .with_cache(Arc::new(MemoryCache::new(Duration::ZERO)));
-    router.route(&person("张三")).await.result.unwrap();
-    let again = router.route(&person("张三")).await;
+    fallback.route(&person("张三")).await.result.unwrap();
+    let again = fallback.route(&person("张三")).await;
     assert!(!again.route.cached);
-    assert_eq!(vendors.hits().await, [2, 0, 0]);
+    assert_eq!(vendors.hits(), [2, 0, 0]);
 }
 
 #[tokio::test]
@@ -305,7 +306,7 @@ async fn checks_no_provider_performs_make_no_request() {
             ..
         }
     ));
-    assert_eq!(vendors.hits().await, [0, 0, 0]);
+    assert_eq!(vendors.hits(), [0, 0, 0]);
 }
 
 #[test]
