@@ -1,7 +1,11 @@
 //! `idcheck`: Chinese real-name verification (实名认证) for Rust.
 //!
 //! This facade re-exports the offline core, [`idcheck_core`]: reject bad input for free before
-//! any paid call. Vendor crates and the fallback router join it behind cargo features.
+//! any paid call. Each vendor joins it behind a cargo feature named after it (`idcardcert`,
+//! `checkphone`, `facever`, `idenauthen`, `checkone`, or `full`), together with the contract
+//! ([`provider`]), the gateway client ([`gateway`]) and the fallback router ([`router`]).
+//! With no vendor feature, no HTTP client is compiled in. TLS: `rustls` (default) or
+//! `native-tls`.
 //!
 //! ```
 //! use idcheck::IdNumber;
@@ -21,3 +25,35 @@ pub use idcheck_core::{
 
 /// The offline core, whole.
 pub use idcheck_core as core;
+
+/// The contract every vendor implements: `Provider`, `Request`, `Report`, `Error`.
+#[cfg(feature = "_online")]
+pub use provider_trait as provider;
+
+/// The Alibaba Cloud API Gateway client the vendors share: `Auth`, `GatewayClient`.
+#[cfg(feature = "_online")]
+pub use aliyun_gateway as gateway;
+
+/// The fallback router and the answer cache.
+#[cfg(feature = "_online")]
+pub use idcheck_router as router;
+
+/// Vendor `idcardcert`: ID number + name, `GET /idCardCert`.
+#[cfg(feature = "idcardcert")]
+pub use provider_idcardcert as idcardcert;
+
+/// Vendor `checkphone`: ID number + name + mobile, `GET /carrieroperator`.
+#[cfg(feature = "checkphone")]
+pub use provider_checkphone as checkphone;
+
+/// Vendor `facever`: ID number + name + face photo, `POST /face`.
+#[cfg(feature = "facever")]
+pub use provider_facever as facever;
+
+/// Vendor `idenauthen`: ID number + name, `POST /idenAuthentication`.
+#[cfg(feature = "idenauthen")]
+pub use provider_idenauthen as idenauthen;
+
+/// Vendor `checkone`: ID number + name, `POST /chinadatapay/1882`.
+#[cfg(feature = "checkone")]
+pub use provider_checkone as checkone;

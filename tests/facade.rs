@@ -29,3 +29,38 @@ fn facade_reexports_mobiles_names_and_photos() {
         })
     );
 }
+
+/// In workspace test runs the CLI turns on `full`, so the vendor modules are here too.
+#[cfg(feature = "full")]
+#[test]
+fn facade_reexports_the_contract_gateway_router_and_vendors() {
+    use idcheck::provider::Provider;
+    let client = idcheck::gateway::GatewayClient::new(
+        idcheck::gateway::Auth::app_code("0123456789abcdef0123456789abcdef").unwrap(),
+    )
+    .unwrap();
+    let providers: Vec<std::sync::Arc<dyn Provider>> = vec![
+        std::sync::Arc::new(idcheck::idcardcert::IdCardCert::new(client.clone())),
+        std::sync::Arc::new(idcheck::checkphone::CheckPhone::new(client.clone())),
+        std::sync::Arc::new(idcheck::facever::FaceVer::new(client.clone())),
+        std::sync::Arc::new(idcheck::idenauthen::IdenAuthen::new(client.clone())),
+        std::sync::Arc::new(idcheck::checkone::CheckOne::new(client)),
+    ];
+    let ids: Vec<_> = providers.iter().map(|p| p.id()).collect();
+    assert_eq!(
+        ids,
+        [
+            "idcardcert",
+            "checkphone",
+            "facever",
+            "idenauthen",
+            "checkone"
+        ]
+    );
+    let router = idcheck::router::Fallback::new(providers);
+    assert!(
+        router
+            .capabilities()
+            .supports(idcheck::provider::Check::Face)
+    );
+}

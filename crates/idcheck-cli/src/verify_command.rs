@@ -7,18 +7,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aliyun_gateway::{Auth, BaseUrl, GatewayClient};
+use idcheck::gateway::{Auth, BaseUrl, GatewayClient};
+use idcheck::provider::{Check, Error, InvalidInput, Provider, Report, Request, Verdict};
 use idcheck::{FaceImageParser, IdNumber, Mobile, Name};
-use provider_trait::{Check, Error, InvalidInput, Provider, Report, Request, Verdict};
 use serde::Serialize;
 
 /// The vendors, by provider id.
 pub(crate) const PROVIDERS: [&str; 5] = [
-    provider_idcardcert::PROVIDER_ID,
-    provider_checkphone::PROVIDER_ID,
-    provider_facever::PROVIDER_ID,
-    provider_idenauthen::PROVIDER_ID,
-    provider_checkone::PROVIDER_ID,
+    idcheck::idcardcert::PROVIDER_ID,
+    idcheck::checkphone::PROVIDER_ID,
+    idcheck::facever::PROVIDER_ID,
+    idcheck::idenauthen::PROVIDER_ID,
+    idcheck::checkone::PROVIDER_ID,
 ];
 
 /// What `idcheck verify` was asked.
@@ -87,7 +87,7 @@ fn prepare(args: &Args) -> Result<(Request, Auth), String> {
     let id = IdNumber::parse(&args.id).map_err(|e| format!("invalid ID number: {e}"))?;
     let name = Name::parse(&args.name).map_err(|e| format!("invalid name: {e}"))?;
     let request = match args.provider.as_str() {
-        provider_checkphone::PROVIDER_ID => {
+        idcheck::checkphone::PROVIDER_ID => {
             let text = args
                 .mobile
                 .as_deref()
@@ -95,7 +95,7 @@ fn prepare(args: &Args) -> Result<(Request, Auth), String> {
             let mobile = Mobile::parse(text).map_err(|e| format!("invalid mobile number: {e}"))?;
             Request::mobile(id, name, mobile)
         }
-        provider_facever::PROVIDER_ID => {
+        idcheck::facever::PROVIDER_ID => {
             let source = args
                 .photo
                 .as_deref()
@@ -144,11 +144,11 @@ fn provider(args: &Args, auth: Auth) -> Result<Arc<dyn Provider>, String> {
         };
     }
     Ok(match args.provider.as_str() {
-        provider_idcardcert::PROVIDER_ID => vendor!(provider_idcardcert::IdCardCert::new(client)),
-        provider_checkphone::PROVIDER_ID => vendor!(provider_checkphone::CheckPhone::new(client)),
-        provider_facever::PROVIDER_ID => vendor!(provider_facever::FaceVer::new(client)),
-        provider_idenauthen::PROVIDER_ID => vendor!(provider_idenauthen::IdenAuthen::new(client)),
-        _ => vendor!(provider_checkone::CheckOne::new(client)),
+        idcheck::idcardcert::PROVIDER_ID => vendor!(idcheck::idcardcert::IdCardCert::new(client)),
+        idcheck::checkphone::PROVIDER_ID => vendor!(idcheck::checkphone::CheckPhone::new(client)),
+        idcheck::facever::PROVIDER_ID => vendor!(idcheck::facever::FaceVer::new(client)),
+        idcheck::idenauthen::PROVIDER_ID => vendor!(idcheck::idenauthen::IdenAuthen::new(client)),
+        _ => vendor!(idcheck::checkone::CheckOne::new(client)),
     })
 }
 
@@ -199,16 +199,16 @@ struct JsonAnswer<'a> {
 struct JsonError {
     message: String,
     retry: &'static str,
-    billing: provider_trait::Billing,
+    billing: idcheck::provider::Billing,
     #[serde(skip_serializing_if = "Option::is_none")]
     gateway_request_id: Option<String>,
 }
 
 fn retry_label(error: &Error) -> &'static str {
     match error.retry() {
-        provider_trait::Retry::Never => "never",
-        provider_trait::Retry::Safe => "safe",
-        provider_trait::Retry::MayChargeAgain => "may_charge_again",
+        idcheck::provider::Retry::Never => "never",
+        idcheck::provider::Retry::Safe => "safe",
+        idcheck::provider::Retry::MayChargeAgain => "may_charge_again",
     }
 }
 
