@@ -12,6 +12,9 @@
 //! unverifiable, 2 usage or input error (nothing was sent, or the vendor refused an input),
 //! 3 service error.
 
+mod batch_command;
+mod batch_input;
+mod batch_journal;
 mod each_input;
 mod id_command;
 mod mobile_command;
@@ -23,6 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use idcheck::provider::{Check, Price};
 use idcheck::{DEFAULT_MAX_BASE64_LEN, DEFAULT_MIN_SIDE, FaceImageParser};
 
 #[derive(Parser)]
@@ -106,21 +110,151 @@ enum Command {
         /// The face photo: an image file, a file of base64 text, or an http(s) URL (facever).
         #[arg(long, value_name = "FILE|URL")]
         photo: Option<String>,
-        /// A file holding the AppCode; without it, IDCHECK_APPCODE (or IDCHECK_APP_KEY and
-        /// IDCHECK_APP_SECRET) is read. There is no flag for the code itself: it would land in
-        /// shell history.
-        #[arg(long, value_name = "FILE")]
-        appcode_file: Option<PathBuf>,
-        /// Another base URL for the vendor (a proxy, a sandbox).
-        #[arg(long, value_name = "URL")]
-        base_url: Option<String>,
-        /// Whole-call timeout.
-        #[arg(long, default_value_t = 20, value_name = "SECONDS")]
-        timeout: u64,
+        #[command(flatten)]
+        credentials: CredentialArgs,
         /// One JSON object.
         #[arg(long)]
         json: bool,
     },
+    /// Verify a CSV file of people: every row checked offline first (rejects are free), then
+    /// each distinct valid row sent once, journaled so a re-run after a stop never pays twice.
+    Batch {
+        /// The CSV file (UTF-8, header row; columns `id`, `name`, `mobile`, `photo` by default).
+        file: PathBuf,
+        /// Vendors to ask, in order, comma-separated: the next is asked only when the answer is
+        /// "unverifiable" or an error that was not billed.
+        #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = clap::builder::PossibleValuesParser::new(verify_command::PROVIDERS))]
+        provider: Vec<String>,
+        /// Ask the cheapest vendor first (prices from --price / --unit-price).
+        #[arg(long)]
+        by_price: bool,
+        /// What to verify: identity (ID + name), mobile (+ mobile column), face (+ photo column).
+        #[arg(long, value_enum, default_value_t = CheckArg::Identity)]
+        check: CheckArg,
+        /// Price of one call in yuan (e.g. 0.07), for the summary and the cost.
+        #[arg(long, value_name = "YUAN", value_parser = parse_yuan)]
+        unit_price: Option<Price>,
+        /// Price of one vendor's call, e.g. checkone=0.05 (repeatable).
+        #[arg(long = "price", value_name = "ID=YUAN", value_parser = parse_vendor_price)]
+        prices: Vec<(String, Price)>,
+        /// Stop after the offline phase: nothing is sent, no credentials needed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where to write the results (default: standard output).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Results as CSV or JSON Lines.
+        #[arg(long, value_enum, default_value_t = batch_command::Format::Csv)]
+        format: batch_command::Format,
+        /// Write the inputs as given instead of masked.
+        #[arg(long)]
+        unmasked: bool,
+        /// The journal (default: the input file's name plus `.journal`).
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+        /// Calls in flight at once.
+        #[arg(long, default_value_t = 8, value_name = "N")]
+        concurrency: usize,
+        /// Calls started per second at most (the gateway throttles); 0 for no limit.
+        #[arg(long, default_value_t = 20.0, value_name = "PER_SECOND")]
+        rate: f64,
+        /// The ID number column's header.
+        #[arg(long, value_name = "HEADER")]
+        id_column: Option<String>,
+        /// The name column's header.
+        #[arg(long, value_name = "HEADER")]
+        name_column: Option<String>,
+        /// The mobile column's header.
+        #[arg(long, value_name = "HEADER")]
+        mobile_column: Option<String>,
+        /// The photo column's header (file paths relative to the CSV, or URLs).
+        #[arg(long, value_name = "HEADER")]
+        photo_column: Option<String>,
+        /// Send again requests an earlier run sent but never saw answered (they may have been
+        /// billed).
+        #[arg(long)]
+        resend_interrupted: bool,
+        /// Without a terminal, print a progress line every N answers.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        progress_every: usize,
+        #[command(flatten)]
+        credentials: CredentialArgs,
+    },
+}
+
+/// Where the AppCode and the vendor are.
+#[allow(clippy::doc_markdown)]
+#[derive(clap::Args)]
+struct CredentialArgs {
+    /// A file holding the AppCode; without it, IDCHECK_APPCODE (or IDCHECK_APP_KEY and
+    /// IDCHECK_APP_SECRET) is read. There is no flag for the code itself: it would land in
+    /// shell history.
+    #[arg(long, value_name = "FILE")]
+    appcode_file: Option<PathBuf>,
+    /// Another base URL for the vendors (a proxy, a sandbox).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Whole-call timeout.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    timeout: u64,
+}
+
+impl CredentialArgs {
+    fn into_credentials(self) -> verify_command::Credentials {
+        verify_command::Credentials {
+            appcode_file: self.appcode_file,
+            base_url: self.base_url,
+            timeout_secs: self.timeout,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CheckArg {
+    Identity,
+    Mobile,
+    Face,
+}
+
+impl From<CheckArg> for Check {
+    fn from(check: CheckArg) -> Self {
+        match check {
+            CheckArg::Identity => Check::Identity,
+            CheckArg::Mobile => Check::Mobile,
+            CheckArg::Face => Check::Face,
+        }
+    }
+}
+
+/// `0.07` → 70 thousandths of a yuan; at most three decimals.
+fn parse_yuan(text: &str) -> Result<Price, String> {
+    let invalid = || format!("{text:?} is not a price in yuan like 0.07");
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let whole: u32 = if whole.is_empty() {
+        Ok(0)
+    } else {
+        whole.parse()
+    }
+    .map_err(|_| invalid())?;
+    let fraction: u32 = format!("{fraction:0<3}").parse().map_err(|_| invalid())?;
+    whole
+        .checked_mul(1000)
+        .and_then(|w| w.checked_add(fraction))
+        .map(Price::from_milli_yuan)
+        .ok_or_else(invalid)
+}
+
+fn parse_vendor_price(text: &str) -> Result<(String, Price), String> {
+    let (id, price) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected ID=YUAN, e.g. checkone=0.05"))?;
+    if !verify_command::PROVIDERS.contains(&id) {
+        return Err(format!("unknown provider {id:?}"));
+    }
+    Ok((id.to_owned(), parse_yuan(price)?))
 }
 
 fn main() -> ExitCode {
@@ -154,9 +288,7 @@ fn main() -> ExitCode {
             name,
             mobile,
             photo,
-            appcode_file,
-            base_url,
-            timeout,
+            credentials,
             json,
         } => verify_command::run(&verify_command::Args {
             provider,
@@ -164,10 +296,53 @@ fn main() -> ExitCode {
             name,
             mobile,
             photo,
-            appcode_file,
-            base_url,
-            timeout_secs: timeout,
+            credentials: credentials.into_credentials(),
             json,
+        }),
+        Command::Batch {
+            file,
+            provider,
+            by_price,
+            check,
+            unit_price,
+            prices,
+            dry_run,
+            output,
+            format,
+            unmasked,
+            journal,
+            concurrency,
+            rate,
+            id_column,
+            name_column,
+            mobile_column,
+            photo_column,
+            resend_interrupted,
+            progress_every,
+            credentials,
+        } => batch_command::run(&batch_command::Args {
+            file,
+            check: check.into(),
+            providers: provider,
+            by_price,
+            unit_price,
+            prices,
+            dry_run,
+            output,
+            format,
+            unmasked,
+            journal,
+            concurrency,
+            rate,
+            columns: batch_input::ColumnNames {
+                id: id_column,
+                name: name_column,
+                mobile: mobile_column,
+                photo: photo_column,
+            },
+            credentials: credentials.into_credentials(),
+            resend_interrupted,
+            progress_every,
         }),
     }
 }

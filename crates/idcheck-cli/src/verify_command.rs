@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use idcheck::gateway::{Auth, BaseUrl, GatewayClient};
-use idcheck::provider::{Check, Error, InvalidInput, Provider, Report, Request, Verdict};
+use idcheck::provider::{Check, Error, InvalidInput, Price, Provider, Report, Request, Verdict};
 use idcheck::{FaceImageParser, IdNumber, Mobile, Name};
 use serde::Serialize;
 
@@ -28,10 +28,44 @@ pub(crate) struct Args {
     pub(crate) name: String,
     pub(crate) mobile: Option<String>,
     pub(crate) photo: Option<String>,
+    pub(crate) credentials: Credentials,
+    pub(crate) json: bool,
+}
+
+/// Where the AppCode and the vendor come from, shared by `verify` and `batch`.
+pub(crate) struct Credentials {
     pub(crate) appcode_file: Option<PathBuf>,
     pub(crate) base_url: Option<String>,
     pub(crate) timeout_secs: u64,
-    pub(crate) json: bool,
+}
+
+impl Credentials {
+    /// The credentials, from the file or the environment.
+    pub(crate) fn auth(&self) -> Result<Auth, String> {
+        match &self.appcode_file {
+            Some(path) => read_appcode(path),
+            None => Auth::from_env().map_err(|e| {
+                format!(
+                    "no credentials: {e}; set IDCHECK_APPCODE or pass --appcode-file (never the code itself: it would land in shell history)"
+                )
+            }),
+        }
+    }
+
+    /// One gateway client for every provider, and the base URL override.
+    pub(crate) fn client(&self, auth: Auth) -> Result<(GatewayClient, Option<BaseUrl>), String> {
+        let client = GatewayClient::builder(auth)
+            .with_timeout(Duration::from_secs(self.timeout_secs))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let base_url = self
+            .base_url
+            .as_deref()
+            .map(BaseUrl::parse)
+            .transpose()
+            .map_err(|e| format!("--base-url: {e}"))?;
+        Ok((client, base_url))
+    }
 }
 
 const EXIT_MATCH: u8 = 0;
@@ -41,7 +75,8 @@ const EXIT_SERVICE: u8 = 3;
 
 pub(crate) fn run(args: &Args) -> ExitCode {
     let prepared = prepare(args).and_then(|(request, auth)| {
-        let provider = provider(args, auth)?;
+        let (client, base_url) = args.credentials.client(auth)?;
+        let provider = provider(&args.provider, &client, base_url.as_ref(), None)?;
         Ok((request, provider))
     });
     let (request, provider) = match prepared {
@@ -107,15 +142,7 @@ fn prepare(args: &Args) -> Result<(Request, Auth), String> {
         }
         _ => Request::identity(id, name),
     };
-    let auth = match &args.appcode_file {
-        Some(path) => read_appcode(path)?,
-        None => Auth::from_env().map_err(|e| {
-            format!(
-                "no credentials: {e}; set IDCHECK_APPCODE or pass --appcode-file (never the code itself: it would land in shell history)"
-            )
-        })?,
-    };
-    Ok((request, auth))
+    Ok((request, args.credentials.auth()?))
 }
 
 fn read_appcode(path: &Path) -> Result<Auth, String> {
@@ -124,31 +151,38 @@ fn read_appcode(path: &Path) -> Result<Auth, String> {
     Auth::app_code(text).map_err(|e| format!("the AppCode file: {e}"))
 }
 
-fn provider(args: &Args, auth: Auth) -> Result<Arc<dyn Provider>, String> {
-    let client = GatewayClient::builder(auth)
-        .with_timeout(Duration::from_secs(args.timeout_secs))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let base_url = args
-        .base_url
-        .as_deref()
-        .map(BaseUrl::parse)
-        .transpose()
-        .map_err(|e| format!("--base-url: {e}"))?;
+/// The provider `id` over `client`, at `base_url` if given, with `price` if given.
+pub(crate) fn provider(
+    id: &str,
+    client: &GatewayClient,
+    base_url: Option<&BaseUrl>,
+    price: Option<Price>,
+) -> Result<Arc<dyn Provider>, String> {
     macro_rules! vendor {
-        ($provider:expr) => {
-            match base_url {
-                Some(url) => Arc::new($provider.with_base_url(url)) as Arc<dyn Provider>,
-                None => Arc::new($provider),
+        ($provider:expr) => {{
+            let mut provider = $provider;
+            if let Some(url) = base_url {
+                provider = provider.with_base_url(url.clone());
             }
-        };
+            if let Some(price) = price {
+                provider = provider.with_unit_price(price);
+            }
+            Arc::new(provider) as Arc<dyn Provider>
+        }};
     }
-    Ok(match args.provider.as_str() {
+    let client = client.clone();
+    Ok(match id {
         idcheck::idcardcert::PROVIDER_ID => vendor!(idcheck::idcardcert::IdCardCert::new(client)),
         idcheck::checkphone::PROVIDER_ID => vendor!(idcheck::checkphone::CheckPhone::new(client)),
         idcheck::facever::PROVIDER_ID => vendor!(idcheck::facever::FaceVer::new(client)),
         idcheck::idenauthen::PROVIDER_ID => vendor!(idcheck::idenauthen::IdenAuthen::new(client)),
-        _ => vendor!(idcheck::checkone::CheckOne::new(client)),
+        idcheck::checkone::PROVIDER_ID => vendor!(idcheck::checkone::CheckOne::new(client)),
+        other => {
+            return Err(format!(
+                "unknown provider {other:?}; one of: {}",
+                PROVIDERS.join(", ")
+            ));
+        }
     })
 }
 

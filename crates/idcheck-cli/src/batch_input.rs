@@ -1,0 +1,300 @@
+//! Phase 1 of `idcheck batch`, always offline: read the CSV, find the columns, parse every
+//! row, and group identical requests so each is called once.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use idcheck::provider::{Check, Request};
+use idcheck::{FaceImageParser, IdNumber, Mobile, Name};
+use sha2::{Digest, Sha256};
+
+/// Header names accepted for each column, compared without case, spaces, `_` or `-`.
+const ID_HEADERS: &[&str] = &[
+    "id",
+    "idcard",
+    "idno",
+    "idnumber",
+    "身份证",
+    "身份证号",
+    "身份证号码",
+];
+const NAME_HEADERS: &[&str] = &["name", "姓名"];
+const MOBILE_HEADERS: &[&str] = &[
+    "mobile",
+    "phone",
+    "mobilephone",
+    "手机",
+    "手机号",
+    "手机号码",
+];
+const PHOTO_HEADERS: &[&str] = &["photo", "image", "face", "照片"];
+
+/// Column names the user chose (`--id-column` …), or `None` for the defaults.
+#[derive(Default)]
+pub(crate) struct ColumnNames {
+    pub(crate) id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) mobile: Option<String>,
+    pub(crate) photo: Option<String>,
+}
+
+/// One data row after phase 1.
+pub(crate) struct Row {
+    /// 1-based data row number (the header is row 0).
+    pub(crate) number: usize,
+    /// The input as given, for `--unmasked` output.
+    pub(crate) raw: RawInputs,
+    pub(crate) parsed: Result<Parsed, String>,
+}
+
+/// The cells as given.
+#[derive(Clone, Default)]
+pub(crate) struct RawInputs {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) mobile: String,
+    pub(crate) photo: String,
+}
+
+/// A valid row: its request and the index of the distinct request it shares.
+pub(crate) struct Parsed {
+    pub(crate) request: Request,
+    pub(crate) distinct: usize,
+}
+
+/// Everything phase 1 found.
+pub(crate) struct Phase1 {
+    pub(crate) rows: Vec<Row>,
+    /// One entry per distinct valid request, with its journal key.
+    pub(crate) distinct: Vec<(Request, String)>,
+}
+
+impl Phase1 {
+    pub(crate) fn rejected(&self) -> usize {
+        self.rows.iter().filter(|r| r.parsed.is_err()).count()
+    }
+
+    pub(crate) fn valid(&self) -> usize {
+        self.rows.len() - self.rejected()
+    }
+}
+
+/// Reads and decodes the file: UTF-8 with or without BOM. GBK (what Excel writes on Chinese
+/// Windows) is refused with the way out, rather than guessed.
+pub(crate) fn read_utf8(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(e) => {
+            let hint = if looks_like_gbk(bytes) {
+                "it looks like GBK/GB18030 (Excel's \"CSV\" on Chinese Windows): save it as \"CSV UTF-8\", or convert it with `iconv -f GB18030 -t UTF-8`"
+            } else {
+                "convert it to UTF-8"
+            };
+            Err(format!(
+                "the file is not UTF-8 (first bad byte at offset {}): {hint}",
+                e.valid_up_to()
+            ))
+        }
+    }
+}
+
+/// Most non-ASCII bytes pair as GBK lead (0x81–0xFE) and trail (0x40–0xFE, not 0x7F) bytes.
+fn looks_like_gbk(bytes: &[u8]) -> bool {
+    let (mut pairs, mut strays) = (0_usize, 0_usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+        } else if (0x81..=0xFE).contains(&b)
+            && bytes
+                .get(i + 1)
+                .is_some_and(|t| (0x40..=0xFE).contains(t) && *t != 0x7F)
+        {
+            pairs += 1;
+            i += 2;
+        } else {
+            strays += 1;
+            i += 1;
+        }
+    }
+    pairs > 0 && strays * 10 <= pairs
+}
+
+fn normalise(header: &str) -> String {
+    header
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn find_column(
+    headers: &csv::StringRecord,
+    chosen: Option<&str>,
+    defaults: &[&str],
+) -> Option<usize> {
+    match chosen {
+        Some(name) => headers.iter().position(|h| normalise(h) == normalise(name)),
+        None => headers
+            .iter()
+            .position(|h| defaults.contains(&normalise(h).as_str())),
+    }
+}
+
+/// Parses every row of `text` for `check`. Errors are about the file (no header, missing
+/// columns); row problems are per row.
+pub(crate) fn phase1(
+    text: &str,
+    check: Check,
+    columns: &ColumnNames,
+    photo_parser: &FaceImageParser,
+    base_dir: &Path,
+    salt: &[u8; 32],
+) -> Result<Phase1, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header row: {e}"))?
+        .clone();
+    let column = |chosen: &Option<String>, defaults: &[&str], what: &str, flag: &str| {
+        find_column(&headers, chosen.as_deref(), defaults).ok_or_else(|| {
+            format!(
+                "no {what} column: the header row has {:?}; name it {:?} or pass {flag}",
+                headers.iter().collect::<Vec<_>>(),
+                chosen.as_deref().unwrap_or(defaults[0])
+            )
+        })
+    };
+    let id_column = column(&columns.id, ID_HEADERS, "ID number", "--id-column")?;
+    let name_column = column(&columns.name, NAME_HEADERS, "name", "--name-column")?;
+    let mobile_column = match check {
+        Check::Mobile => Some(column(
+            &columns.mobile,
+            MOBILE_HEADERS,
+            "mobile",
+            "--mobile-column",
+        )?),
+        _ => None,
+    };
+    let photo_column = match check {
+        Check::Face => Some(column(
+            &columns.photo,
+            PHOTO_HEADERS,
+            "photo",
+            "--photo-column",
+        )?),
+        _ => None,
+    };
+
+    let mut rows = Vec::new();
+    let mut distinct: Vec<(Request, String)> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, record) in reader.records().enumerate() {
+        let number = index + 1;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                rows.push(Row {
+                    number,
+                    raw: RawInputs::default(),
+                    parsed: Err(format!("unreadable CSV row: {e}")),
+                });
+                continue;
+            }
+        };
+        let cell = |column: Option<usize>| {
+            column
+                .and_then(|c| record.get(c))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let raw = RawInputs {
+            id: cell(Some(id_column)),
+            name: cell(Some(name_column)),
+            mobile: cell(mobile_column),
+            photo: cell(photo_column),
+        };
+        let parsed = parse_row(&raw, check, photo_parser, base_dir).map(|request| {
+            let key = journal_key(&request, &raw.photo, salt);
+            let next = distinct.len();
+            let index = *seen.entry(key.clone()).or_insert(next);
+            if index == next {
+                distinct.push((request.clone(), key));
+            }
+            Parsed {
+                request,
+                distinct: index,
+            }
+        });
+        rows.push(Row {
+            number,
+            raw,
+            parsed,
+        });
+    }
+    Ok(Phase1 { rows, distinct })
+}
+
+fn parse_row(
+    raw: &RawInputs,
+    check: Check,
+    photo_parser: &FaceImageParser,
+    base_dir: &Path,
+) -> Result<Request, String> {
+    let id = IdNumber::parse(&raw.id).map_err(|e| format!("ID number: {e}"))?;
+    let name = Name::parse(&raw.name).map_err(|e| format!("name: {e}"))?;
+    Ok(match check {
+        Check::Mobile => {
+            let mobile = Mobile::parse(&raw.mobile).map_err(|e| format!("mobile: {e}"))?;
+            Request::mobile(id, name, mobile)
+        }
+        Check::Face => {
+            if raw.photo.is_empty() {
+                return Err("photo: empty".to_owned());
+            }
+            // Relative photo paths are relative to the CSV file.
+            let source = if raw.photo.contains("://") {
+                raw.photo.clone()
+            } else {
+                base_dir.join(&raw.photo).to_string_lossy().into_owned()
+            };
+            let (_, photo) = crate::photo_command::load(photo_parser, &source)
+                .map_err(|e| format!("photo: cannot read the file: {e}"))?;
+            Request::face(id, name, photo.map_err(|e| format!("photo: {e}"))?)
+        }
+        _ => Request::identity(id, name),
+    })
+}
+
+/// A salted SHA-256 of the request's inputs (and the photo's source), hex: what the journal
+/// stores instead of personal data.
+pub(crate) fn journal_key(request: &Request, photo_source: &str, salt: &[u8; 32]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(salt);
+    let mut field = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    field(request.check().label().as_bytes());
+    field(request.id().as_str().as_bytes());
+    field(request.name().as_str().as_bytes());
+    if let Request::Mobile(mobile) = request {
+        field(mobile.mobile.as_str().as_bytes());
+    }
+    if let Request::Face(_) = request {
+        field(photo_source.as_bytes());
+    }
+    let mut hex = String::with_capacity(64);
+    for byte in hash.finalize() {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}

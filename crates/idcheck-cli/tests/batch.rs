@@ -1,0 +1,341 @@
+//! `idcheck batch` end to end against an httpmock vendor: free offline rejects, one call per
+//! distinct person, and a killed run resumed without a repeated call or a lost row.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use httpmock::prelude::*;
+
+const APPCODE: &str = "0123456789abcdef0123456789abcdef";
+const PEOPLE: &str = include_str!("../../../examples/people.csv");
+/// The distinct valid people of `examples/people.csv` (identity check).
+const DISTINCT: [&str; 11] = [
+    "张三",
+    "李四",
+    "王五",
+    "赵六",
+    "孙七",
+    "周八",
+    "吴九",
+    "郑十",
+    "欧阳测试",
+    "阿卜杜·测试",
+    "钱六",
+];
+
+/// A fresh directory with a copy of the example file.
+fn workdir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("idcheck-batch-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("people.csv"), PEOPLE).unwrap();
+    dir
+}
+
+fn batch_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+    command
+        .current_dir(dir)
+        .arg("batch")
+        .arg("people.csv")
+        .args(args)
+        .env("IDCHECK_APPCODE", APPCODE)
+        .stdin(Stdio::null());
+    command
+}
+
+fn batch(dir: &Path, args: &[&str]) -> Output {
+    batch_command(dir, args).output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// One mock per person, answering `status`, so calls can be counted per person.
+async fn vendor(status: &str) -> (MockServer, Vec<usize>) {
+    let server = MockServer::start_async().await;
+    let mut ids = Vec::new();
+    for name in DISTINCT {
+        let body = format!(r#"{{"status":"{status}","msg":"m"}}"#);
+        let mock = server
+            .mock_async(|when, then| {
+                when.path("/idCardCert")
+                    .query_param("name", name)
+                    .header("authorization", format!("APPCODE {APPCODE}"));
+                then.status(200)
+                    .header("X-Ca-Request-Id", "REQ-B")
+                    .body(body);
+            })
+            .await;
+        ids.push(mock.id);
+    }
+    (server, ids)
+}
+
+fn calls(server: &MockServer, ids: &[usize]) -> Vec<usize> {
+    ids.iter()
+        .map(|id| httpmock::Mock::new(*id, server).calls())
+        .collect()
+}
+
+fn rows(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_dry_run_rejects_typos_for_free_and_needs_no_credentials() {
+    let dir = workdir("dry");
+    let output = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        .current_dir(&dir)
+        .args([
+            "batch",
+            "people.csv",
+            "--dry-run",
+            "--unit-price",
+            "0.07",
+            "--format",
+            "jsonl",
+        ])
+        .env_remove("IDCHECK_APPCODE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("21 rows: 14 valid (11 distinct, 3 duplicate rows answered once), 7 rejected offline for free (saved 0.490 yuan at 0.070 yuan a call)"),
+        "{}",
+        stderr(&output)
+    );
+    let lines = common::json_lines(&output);
+    assert_eq!(lines.len(), 21);
+    let rejected: Vec<_> = lines.iter().filter(|l| l["status"] == "rejected").collect();
+    assert_eq!(rejected.len(), 7);
+    assert_eq!(
+        rejected[0]["detail"],
+        "ID number: check character expected X, found 1"
+    );
+    assert_eq!(lines[0]["id"], "110105********002X");
+    assert_eq!(lines[18]["same_as_row"], "1");
+    let text = common::stdout(&output);
+    assert!(
+        !text.contains("11010519491231002X") && !text.contains("张三"),
+        "{text}"
+    );
+    assert!(!dir.join("people.csv.journal").exists());
+}
+
+#[tokio::test]
+async fn each_distinct_person_is_called_once_and_a_rerun_calls_nobody() {
+    let (server, ids) = vendor("01").await;
+    let dir = workdir("once");
+    let base = server.base_url();
+    let args = [
+        "--provider",
+        "idcardcert",
+        "--base-url",
+        &base,
+        "--format",
+        "jsonl",
+        "--output",
+        "out.jsonl",
+        "--unit-price",
+        "0.07",
+        "--rate",
+        "0",
+    ];
+    let first = batch(&dir, &args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(calls(&server, &ids), vec![1; 11]);
+    assert!(
+        stderr(&first).contains("billed calls this run 11, cost 0.770 yuan"),
+        "{}",
+        stderr(&first)
+    );
+    let out = rows(&dir.join("out.jsonl"));
+    assert_eq!(out.len(), 21);
+    assert_eq!(out.iter().filter(|r| r["status"] == "match").count(), 14);
+    assert_eq!(out.iter().filter(|r| r["status"] == "rejected").count(), 7);
+    assert_eq!(out[0]["gateway_request_id"], "REQ-B");
+    assert_eq!(out[18]["billed_calls"], 0, "a duplicate adds no call");
+
+    let second = batch(&dir, &args);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("11 distinct requests already answered"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(calls(&server, &ids), vec![1; 11]);
+    assert_eq!(rows(&dir.join("out.jsonl")), out);
+
+    // The journal holds hashes, never the people.
+    let journal = std::fs::read_to_string(dir.join("people.csv.journal")).unwrap();
+    assert!(!journal.contains("11010519491231002X") && !journal.contains("张三"));
+}
+
+#[tokio::test]
+async fn a_killed_batch_resumes_without_a_repeated_call_or_a_lost_row() {
+    let (server, ids) = vendor("02").await;
+    let dir = workdir("kill");
+    let base = server.base_url();
+    let args = [
+        "--provider",
+        "idcardcert",
+        "--base-url",
+        &base,
+        "--format",
+        "jsonl",
+        "--output",
+        "out.jsonl",
+        "--concurrency",
+        "1",
+        "--rate",
+        "10",
+        "--progress-every",
+        "1",
+    ];
+    let mut child = batch_command(&dir, &args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Progress lines are printed after each answer is journaled: kill after the third.
+    let mut progress = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in progress.by_ref() {
+        let line = line.unwrap();
+        let third = line.contains("answered 3/");
+        seen.push(line);
+        if third {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(seen.iter().any(|l| l.contains("answered 3/11")), "{seen:?}");
+    let before: usize = calls(&server, &ids).iter().sum();
+    assert!((3..11).contains(&before), "killed after {before} calls");
+    assert!(
+        !dir.join("out.jsonl").exists(),
+        "killed before writing the output"
+    );
+
+    let resumed = batch(&dir, &args);
+    let log = stderr(&resumed);
+    let per_person = calls(&server, &ids);
+    // Never twice; and a request in flight at the kill is sent at most once in all.
+    assert!(per_person.iter().all(|&n| n <= 1), "{per_person:?}");
+    let out = rows(&dir.join("out.jsonl"));
+    assert_eq!(out.len(), 21, "no row lost");
+    let answered = out.iter().filter(|r| r["status"] == "mismatch").count();
+    let interrupted = out.iter().filter(|r| r["status"] == "interrupted").count();
+    assert_eq!(answered + interrupted + 7, 21, "{out:?}");
+    assert!(interrupted <= 1);
+    assert_eq!(per_person.iter().sum::<usize>(), 11, "{log}");
+    if interrupted == 1 {
+        assert_eq!(resumed.status.code(), Some(1), "{log}");
+    } else {
+        assert_eq!(resumed.status.code(), Some(0), "{log}");
+    }
+}
+
+#[tokio::test]
+async fn unbilled_errors_are_retried_on_the_next_run_and_billed_ones_are_not() {
+    let server = MockServer::start_async().await;
+    let throttled = server
+        .mock_async(|when, then| {
+            when.path("/idCardCert").query_param("name", "张三");
+            then.status(403)
+                .header("X-Ca-Error-Message", "Throttled by APP Flow Control");
+        })
+        .await;
+    let maintenance = server
+        .mock_async(|when, then| {
+            when.path("/idCardCert").query_param("name", "李四");
+            then.status(200).body(r#"{"status":"203"}"#);
+        })
+        .await;
+    let others = server
+        .mock_async(|when, then| {
+            when.path("/idCardCert");
+            then.status(200).body(r#"{"status":"01"}"#);
+        })
+        .await;
+    let dir = workdir("errors");
+    let base = server.base_url();
+    let args = [
+        "--provider",
+        "idcardcert",
+        "--base-url",
+        &base,
+        "--format",
+        "jsonl",
+        "--output",
+        "out.jsonl",
+        "--rate",
+        "0",
+    ];
+    let first = batch(&dir, &args);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let out = rows(&dir.join("out.jsonl"));
+    assert_eq!(out[0]["status"], "error");
+    assert!(out[0]["detail"].as_str().unwrap().starts_with("throttled"));
+    assert_eq!(out[1]["status"], "error");
+    assert_eq!(throttled.calls_async().await, 1);
+    assert_eq!(maintenance.calls_async().await, 1);
+    assert_eq!(others.calls_async().await, 9);
+
+    let second = batch(&dir, &args);
+    assert_eq!(
+        throttled.calls_async().await,
+        2,
+        "the unbilled error is tried again"
+    );
+    assert_eq!(maintenance.calls_async().await, 1, "the billed one is not");
+    assert_eq!(others.calls_async().await, 9);
+    assert_eq!(second.status.code(), Some(1));
+}
+
+#[test]
+fn gbk_files_and_missing_columns_are_refused_with_the_way_out() {
+    let dir = workdir("gbk");
+    // "姓名,身份证\n张三,…" in GBK.
+    let mut gbk = vec![0xD0, 0xD5, 0xC3, 0xFB, b','];
+    gbk.extend_from_slice(&[0xC9, 0xED, 0xB7, 0xDD, 0xD6, 0xA4, b'\n']);
+    gbk.extend_from_slice(&[0xD5, 0xC5, 0xC8, 0xFD, b',']);
+    gbk.extend_from_slice(b"11010519491231002X\n");
+    std::fs::write(dir.join("people.csv"), gbk).unwrap();
+    let output = batch(&dir, &["--dry-run"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("GBK") && stderr(&output).contains("iconv"),
+        "{}",
+        stderr(&output)
+    );
+
+    std::fs::write(
+        dir.join("people.csv"),
+        "\u{feff}姓名,证件\n张三,11010519491231002X\n",
+    )
+    .unwrap();
+    let output = batch(&dir, &["--dry-run"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no ID number column"),
+        "{}",
+        stderr(&output)
+    );
+    let output = batch(
+        &dir,
+        &["--dry-run", "--id-column", "证件", "--format", "jsonl"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(common::json_lines(&output)[0]["status"], "valid");
+}
