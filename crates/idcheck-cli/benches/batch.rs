@@ -1,8 +1,8 @@
 //! `idcheck batch` throughput, as a bench binary (one long run each, not criterion samples):
 //!
 //! 1. phase 1 (`--dry-run`) on a generated 1,000,000-row file: rows per second;
-//! 2. phase 2 against a local httpmock vendor, 2,000 distinct people at concurrency 32, vs a
-//!    bare reqwest loop sending the same 2,000 requests 32 at a time.
+//! 2. phase 2 against a local httpmock vendor, 10,000 distinct people at concurrency 32, vs a
+//!    bare reqwest loop sending the same 10,000 requests 32 at a time.
 //!
 //! `cargo bench -p idcheck-cli --bench batch`
 
@@ -34,7 +34,12 @@ fn id_number(i: usize) -> String {
 }
 
 fn name(i: usize) -> String {
-    format!("{}{}{}", SURNAMES[i % 10], GIVEN[i / 10 % 10], GIVEN[i / 100 % 10])
+    format!(
+        "{}{}{}",
+        SURNAMES[i % 10],
+        GIVEN[i / 10 % 10],
+        GIVEN[i / 100 % 10]
+    )
 }
 
 /// `rows` people; every 20th row has a typo in its check character.
@@ -70,11 +75,57 @@ fn idcheck(dir: &Path, args: &[&str]) -> Duration {
     elapsed
 }
 
+/// The same GET requests, 32 at a time, with nothing but reqwest.
+fn bare_reqwest_loop(runtime: &tokio::runtime::Runtime, base: &str, csv: &str) -> Duration {
+    let people: Vec<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (name, id) = l.split_once(',').unwrap();
+            (name.to_owned(), id.to_owned())
+        })
+        .collect();
+    let client = idcheck::gateway::reqwest::Client::new();
+    runtime.block_on(async {
+        let started = Instant::now();
+        let permits = Arc::new(tokio::sync::Semaphore::new(32));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (name, id) in people {
+            let permit = Arc::clone(&permits).acquire_owned().await.unwrap();
+            let client = client.clone();
+            let base = base.to_owned();
+            tasks.spawn(async move {
+                let _permit = permit;
+                let query = format!(
+                    "idCard={id}&name={}",
+                    name.bytes().fold(String::new(), |mut s, b| {
+                        let _ = write!(s, "%{b:02X}");
+                        s
+                    })
+                );
+                let response = client
+                    .get(format!("{base}/idCardCert?{query}"))
+                    .header("Authorization", "APPCODE 0123456789abcdef0123456789abcdef")
+                    .send()
+                    .await
+                    .unwrap();
+                response.bytes().await.unwrap().len()
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        started.elapsed()
+    })
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this too, without it:
     // then a small run checks the harness works, quickly.
     let full = std::env::args().any(|a| a == "--bench");
-    let (rows, calls) = if full { (1_000_000, 2_000) } else { (2_000, 50) };
+    let (rows, calls) = if full {
+        (1_000_000, 10_000)
+    } else {
+        (2_000, 50)
+    };
     let dir = std::env::temp_dir().join(format!("idcheck-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -96,7 +147,7 @@ fn main() {
         .build()
         .unwrap();
     let server = runtime.block_on(MockServer::start_async());
-    runtime.block_on(server.mock_async(|when, then| {
+    let mock = runtime.block_on(server.mock_async(|when, then| {
         when.path("/idCardCert");
         then.status(200)
             .header("X-Ca-Request-Id", "REQ")
@@ -118,50 +169,25 @@ fn main() {
     let batch = idcheck(
         &dir,
         &[
-            "batch", "calls.csv", "--provider", "idcardcert", "--base-url", &base,
-            "--concurrency", "32", "--rate", "0", "--output", output,
+            "batch",
+            "calls.csv",
+            "--provider",
+            "idcardcert",
+            "--base-url",
+            &base,
+            "--concurrency",
+            "32",
+            "--rate",
+            "0",
+            "--output",
+            output,
         ],
     );
 
-    let people: Vec<(String, String)> = csv
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let (name, id) = l.split_once(',').unwrap();
-            (name.to_owned(), id.to_owned())
-        })
-        .collect();
-    let client = idcheck::gateway::reqwest::Client::new();
-    let bare_loop = runtime.block_on(async {
-        let started = Instant::now();
-        let permits = Arc::new(tokio::sync::Semaphore::new(32));
-        let mut tasks = tokio::task::JoinSet::new();
-        for (name, id) in people {
-            let permit = Arc::clone(&permits).acquire_owned().await.unwrap();
-            let client = client.clone();
-            let base = base.clone();
-            tasks.spawn(async move {
-                let _permit = permit;
-                let query = format!(
-                    "idCard={id}&name={}",
-                    name.bytes()
-                        .fold(String::new(), |mut s, b| {
-                            let _ = write!(s, "%{b:02X}");
-                            s
-                        })
-                );
-                let response = client
-                    .get(format!("{base}/idCardCert?{query}"))
-                    .header("Authorization", "APPCODE 0123456789abcdef0123456789abcdef")
-                    .send()
-                    .await
-                    .unwrap();
-                response.bytes().await.unwrap().len()
-            });
-        }
-        while tasks.join_next().await.is_some() {}
-        started.elapsed()
-    });
+    assert_eq!(mock.calls(), calls, "one call per distinct person");
+    let bare_loop = bare_reqwest_loop(&runtime, &base, &csv);
+    assert_eq!(mock.calls(), 2 * calls);
+
     println!(
         "phase 2, {calls} calls at concurrency 32 against httpmock: idcheck batch {:.2} s (process start, phase 1, journal, router, output included), bare reqwest loop {:.2} s, ratio {:.2}",
         batch.as_secs_f64(),

@@ -298,3 +298,89 @@ pub(crate) fn journal_key(request: &Request, photo_source: &str, salt: &[u8; 32]
     }
     hex
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn run(text: &str, check: Check) -> Result<Phase1, String> {
+        phase1(
+            text,
+            check,
+            &ColumnNames::default(),
+            &FaceImageParser::new(),
+            Path::new("."),
+            &[1; 32],
+        )
+    }
+
+    #[test]
+    fn headers_are_found_by_alias_without_case_or_separators() {
+        let phase = run(
+            "Name, ID_Card ,phone\n张三,11010519491231002X,13800138000\n",
+            Check::Mobile,
+        )
+        .unwrap();
+        assert_eq!(phase.valid(), 1);
+        let phase = run(
+            "姓名,身份证号码\n张三,11010519491231002X\n",
+            Check::Identity,
+        )
+        .unwrap();
+        assert_eq!(phase.valid(), 1);
+        let error = run("name,id\n张三,11010519491231002X\n", Check::Mobile)
+            .err()
+            .unwrap();
+        assert!(error.contains("no mobile column"), "{error}");
+    }
+
+    #[test]
+    fn identical_requests_share_one_distinct_entry_and_key() {
+        let text =
+            "name,id\n张三,11010519491231002X\n张三,11010519491231002x\n李四,11010519491231002X\n";
+        let phase = run(text, Check::Identity).unwrap();
+        assert_eq!(phase.valid(), 3);
+        assert_eq!(phase.distinct.len(), 2);
+        let keys: Vec<_> = phase.distinct.iter().map(|(_, k)| k.as_str()).collect();
+        assert_eq!(keys[0].len(), 64);
+        assert!(!keys[0].contains("110105"));
+        // Another salt, other keys: a journal's keys mean nothing outside it.
+        let other = phase1(
+            text,
+            Check::Identity,
+            &ColumnNames::default(),
+            &FaceImageParser::new(),
+            Path::new("."),
+            &[2; 32],
+        )
+        .unwrap();
+        assert_ne!(other.distinct[0].1, phase.distinct[0].1);
+    }
+
+    #[test]
+    fn gbk_is_recognised_and_other_binary_is_not_called_gbk() {
+        assert!(looks_like_gbk(&[0xD5, 0xC5, 0xC8, 0xFD, b',', b'1']));
+        assert!(!looks_like_gbk(&[0xFF, 0xFF, 0x00, 0x80, 0x80, 0x80]));
+        assert!(!looks_like_gbk(b"plain ascii"));
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_read_without_panic(text in "\\PC{0,200}", check in 0..3_u8) {
+            let check = [Check::Identity, Check::Mobile, Check::Identity][usize::from(check)];
+            let header = "name,id,mobile\n";
+            if let Ok(phase) = run(&format!("{header}{text}"), check) {
+                prop_assert_eq!(phase.valid() + phase.rejected(), phase.rows.len());
+                prop_assert!(phase.distinct.len() <= phase.valid());
+            }
+            let _ = run(&text, check);
+        }
+
+        #[test]
+        fn any_bytes_are_classified_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = looks_like_gbk(&bytes);
+        }
+    }
+}

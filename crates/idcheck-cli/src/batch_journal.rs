@@ -183,3 +183,82 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn answer(key: &str) -> Answer {
+        Answer {
+            key: key.to_owned(),
+            status: "match".to_owned(),
+            provider: Some("idcardcert".to_owned()),
+            face: None,
+            raw_code: Some("01".to_owned()),
+            vendor_request_id: None,
+            gateway_request_id: None,
+            billed_calls: 1,
+            maybe_billed_calls: 0,
+            cost_milli_yuan: None,
+            tried: vec!["idcardcert".to_owned()],
+            detail: String::new(),
+        }
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("idcheck-journal-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn sent_answered_and_released_survive_a_reopen_with_a_cut_last_line() {
+        let path = temp("reopen");
+        let _ = std::fs::remove_file(&path);
+        let salt = {
+            let mut journal = Journal::open(&path).unwrap();
+            journal.sent("a").unwrap();
+            journal.answered(&answer("a")).unwrap();
+            journal.sent("b").unwrap();
+            journal.sent("c").unwrap();
+            journal.released("c").unwrap();
+            journal.salt
+        };
+        // A kill in the middle of a write leaves half a line.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"answer":{"key":"b","sta"#).unwrap();
+        drop(file);
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.salt, salt);
+        assert_eq!(journal.answers.len(), 1);
+        assert_eq!(journal.answers["a"].raw_code.as_deref(), Some("01"));
+        assert_eq!(journal.in_flight, HashSet::from(["b".to_owned()]));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_journal_is_refused() {
+        let path = temp("foreign");
+        std::fs::write(&path, "name,id\n").unwrap();
+        let error = Journal::open(&path).err().unwrap();
+        assert!(error.contains("is not an idcheck journal"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    proptest! {
+        #[test]
+        fn any_journal_body_opens_without_panic(lines in proptest::collection::vec("\\PC{0,60}", 0..8)) {
+            let path = temp(&format!("prop-{}", lines.len()));
+            let header = r#"{"idcheck_journal":1,"salt":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
+            std::fs::write(&path, format!("{header}\n{}", lines.join("\n"))).unwrap();
+            let journal = Journal::open(&path);
+            prop_assert!(journal.is_ok());
+            std::fs::remove_file(&path).unwrap();
+        }
+
+        #[test]
+        fn hex_round_trips(salt in any::<[u8; 32]>()) {
+            prop_assert_eq!(unhex(&hex(&salt)), Some(salt));
+        }
+    }
+}

@@ -230,7 +230,10 @@ impl From<CheckArg> for Check {
 fn parse_yuan(text: &str) -> Result<Price, String> {
     let invalid = || format!("{text:?} is not a price in yuan like 0.07");
     let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty() && fraction.is_empty()
+        || fraction.len() > 3
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(invalid());
     }
     let whole: u32 = if whole.is_empty() {
@@ -344,5 +347,45 @@ fn main() -> ExitCode {
             resend_interrupted,
             progress_every,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn prices_in_yuan() {
+        for (text, milli) in [
+            ("0.07", 70),
+            ("1", 1000),
+            ("1.5", 1500),
+            (".05", 50),
+            ("0.125", 125),
+        ] {
+            assert_eq!(
+                parse_yuan(text),
+                Ok(Price::from_milli_yuan(milli)),
+                "{text}"
+            );
+        }
+        for bad in ["", "-1", "0.0001", "abc", "1.2.3", "99999999"] {
+            assert!(parse_yuan(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_vendor_price("checkone=0.05"),
+            Ok(("checkone".to_owned(), Price::from_milli_yuan(50)))
+        );
+        assert!(parse_vendor_price("nobody=0.05").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_price_text_parses_or_errs_without_panic(text in "\\PC{0,12}") {
+            let _ = parse_yuan(&text);
+            let _ = parse_vendor_price(&text);
+        }
     }
 }
