@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use idcheck::provider::{Check, Request};
+use idcheck::router::CacheKey;
 use idcheck::{FaceImageParser, IdNumber, Mobile, Name};
-use sha2::{Digest, Sha256};
 
 /// Header names accepted for each column, compared without case, spaces, `_` or `-`.
 const ID_HEADERS: &[&str] = &[
@@ -277,23 +277,9 @@ fn parse_row(
 /// A salted SHA-256 of the request's inputs (and the photo's source), hex: what the journal
 /// stores instead of personal data.
 pub(crate) fn journal_key(request: &Request, photo_source: &str, salt: &[u8; 32]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(salt);
-    let mut field = |bytes: &[u8]| {
-        hash.update((bytes.len() as u64).to_le_bytes());
-        hash.update(bytes);
-    };
-    field(request.check().label().as_bytes());
-    field(request.id().as_str().as_bytes());
-    field(request.name().as_str().as_bytes());
-    if let Request::Mobile(mobile) = request {
-        field(mobile.mobile.as_str().as_bytes());
-    }
-    if let Request::Face(_) = request {
-        field(photo_source.as_bytes());
-    }
+    let key = CacheKey::naming_photo(request, salt, photo_source);
     let mut hex = String::with_capacity(64);
-    for byte in hash.finalize() {
+    for byte in key.as_bytes() {
         let _ = write!(hex, "{byte:02x}");
     }
     hex

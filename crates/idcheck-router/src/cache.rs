@@ -18,6 +18,18 @@ impl CacheKey {
     /// different requests share a preimage. `None` for face checks (a photo is not a key).
     #[must_use]
     pub fn of(request: &Request, salt: &[u8; 32]) -> Option<Self> {
+        match request {
+            Request::Identity(_) | Request::Mobile(_) => {
+                Some(Self::naming_photo(request, salt, ""))
+            }
+            _ => None,
+        }
+    }
+
+    /// The key of any request, a face check's photo standing as `photo_source` (its file
+    /// path or URL): for callers that know two photos are the same by where they come from.
+    #[must_use]
+    pub fn naming_photo(request: &Request, salt: &[u8; 32], photo_source: &str) -> Self {
         let mut hash = Sha256::new();
         hash.update(salt);
         let mut field = |bytes: &[u8]| {
@@ -28,11 +40,11 @@ impl CacheKey {
         field(request.id().as_str().as_bytes());
         field(request.name().as_str().as_bytes());
         match request {
-            Request::Identity(_) => {}
             Request::Mobile(mobile) => field(mobile.mobile.as_str().as_bytes()),
-            _ => return None,
+            Request::Face(_) => field(photo_source.as_bytes()),
+            _ => {}
         }
-        Some(Self(hash.finalize().into()))
+        Self(hash.finalize().into())
     }
 
     /// The hash bytes.
