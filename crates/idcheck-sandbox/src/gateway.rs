@@ -1,0 +1,293 @@
+//! The imitation of the API Gateway: routing, authentication (APPCODE or signature), QPS,
+//! quota, injected faults, `X-Ca-Request-Id`, then the vendor's answer.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use aliyun_gateway::{SigningInput, sign_string};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+
+use crate::{Counters, SandboxConfig, Vendor};
+
+/// The gateway allows this much clock skew on `X-Ca-Timestamp` (15 minutes).
+const TIMESTAMP_WINDOW_MS: u128 = 15 * 60 * 1000;
+
+struct Shared {
+    config: SandboxConfig,
+    counters: Arc<Counters>,
+    /// Calls admitted against the quota.
+    admitted: AtomicU64,
+    /// The current one-second window and the requests in it.
+    window: Mutex<(Instant, u32)>,
+    nonces: Mutex<HashSet<String>>,
+}
+
+pub(crate) fn router(config: SandboxConfig, counters: Arc<Counters>) -> axum::Router {
+    let shared = Arc::new(Shared {
+        config,
+        counters,
+        admitted: AtomicU64::new(0),
+        window: Mutex::new((Instant::now(), 0)),
+        nonces: Mutex::new(HashSet::new()),
+    });
+    axum::Router::new()
+        .route("/_sandbox/billed", axum::routing::get(billed))
+        .fallback(handle)
+        .with_state(shared)
+}
+
+async fn billed(State(shared): State<Arc<Shared>>) -> Response {
+    let mut counts = serde_json::Map::new();
+    for (vendor, n) in shared.counters.snapshot() {
+        counts.insert(vendor.to_owned(), n.into());
+    }
+    counts.insert("total".to_owned(), shared.counters.total().into());
+    json_response(
+        StatusCode::OK,
+        &serde_json::Value::Object(counts).to_string(),
+        None,
+    )
+}
+
+fn request_id() -> String {
+    let bits = fastrand::u128(..);
+    let hex = format!("{bits:032X}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+fn json_response(status: StatusCode, body: &str, error: Option<&str>) -> Response {
+    let mut response = (status, body.to_owned()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+        headers.insert("x-ca-request-id", id);
+    }
+    if let Some(message) = error.and_then(|m| HeaderValue::from_bytes(m.as_bytes()).ok()) {
+        headers.insert("x-ca-error-message", message);
+    }
+    response
+}
+
+/// A refusal by the gateway: the status, `X-Ca-Error-Message`, an empty body.
+fn refuse(status: u16, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    json_response(status, "", Some(message))
+}
+
+fn pairs(text: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(text).into_owned().collect()
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let config = &shared.config;
+    if !config.latency.is_zero() {
+        tokio::time::sleep(config.latency).await;
+    }
+    let Some(vendor) = Vendor::at(uri.path()) else {
+        return refuse(400, "Invalid Url");
+    };
+    let expected = if vendor.is_form() {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    if method != expected {
+        return refuse(400, "Invalid Url");
+    }
+    let query = pairs(uri.query().unwrap_or_default().as_bytes());
+    let is_form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form = if is_form { pairs(&body) } else { Vec::new() };
+    if let Some(refusal) = shared.authenticate(&method, &uri, &headers, &query, &form) {
+        return refusal;
+    }
+    if shared.throttled() {
+        return refuse(403, "Throttled by APP Flow Control");
+    }
+    if let Some(quota) = config.quota {
+        if shared.admitted.fetch_add(1, Ordering::SeqCst) >= quota {
+            shared.admitted.fetch_sub(1, Ordering::SeqCst);
+            return refuse(403, "Quota Exhausted");
+        }
+    }
+    if config.failure_rate > 0.0 && fastrand::f64() < config.failure_rate {
+        return refuse(503, "Service Unavailable");
+    }
+    let (params, elsewhere) = if vendor.is_form() {
+        (&form, &query)
+    } else {
+        (&query, &form)
+    };
+    for name in vendor.required() {
+        if !params.iter().any(|(k, _)| k == name) {
+            return if elsewhere.iter().any(|(k, _)| k == name) {
+                refuse(400, "Invalid Param Location")
+            } else {
+                refuse(400, &format!("Invalid Parameter Required `{name}`"))
+            };
+        }
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let answer = if config.maintenance {
+        vendor.maintenance()
+    } else {
+        vendor.answer(&param, &config.registry)
+    };
+    let mut text = answer.to_string();
+    if config.truncate {
+        let mut cut = text.len() / 2;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    shared.counters.bill(vendor);
+    json_response(StatusCode::OK, &text, None)
+}
+
+impl Shared {
+    /// `None` when the request may pass; the gateway's refusal otherwise.
+    fn authenticate(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        query: &[(String, String)],
+        form: &[(String, String)],
+    ) -> Option<Response> {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        if let Some(signature) = header("x-ca-signature") {
+            return self.verify_signature(&signature, &header, method, uri, query, form);
+        }
+        match header("authorization") {
+            Some(value) => {
+                let expected = format!("APPCODE {}", self.config.app_code.expose_secret());
+                (value != expected).then(|| refuse(400, "Invalid AppCode `not exists`"))
+            }
+            None => Some(refuse(401, "Unauthorized")),
+        }
+    }
+
+    fn verify_signature(
+        &self,
+        signature: &str,
+        header: &dyn Fn(&str) -> Option<String>,
+        method: &Method,
+        uri: &Uri,
+        query: &[(String, String)],
+        form: &[(String, String)],
+    ) -> Option<Response> {
+        let Some((key, secret)) = &self.config.app_key else {
+            return Some(refuse(400, "Invalid AppKey"));
+        };
+        if header("x-ca-key").as_deref() != Some(key.as_str()) {
+            return Some(refuse(400, "Invalid AppKey"));
+        }
+        if let Some(timestamp) = header("x-ca-timestamp") {
+            let Ok(ms) = timestamp.parse::<u128>() else {
+                return Some(refuse(400, "Invalid Timestamp"));
+            };
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            if now.abs_diff(ms) > TIMESTAMP_WINDOW_MS {
+                return Some(refuse(400, "Timestamp Expired"));
+            }
+        }
+        if let Some(nonce) = header("x-ca-nonce") {
+            let fresh = self
+                .nonces
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(nonce);
+            if !fresh {
+                return Some(refuse(400, "Nonce Used"));
+            }
+        }
+        let names = header("x-ca-signature-headers").unwrap_or_default();
+        let signed: Vec<(String, String)> = names
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| (n.to_owned(), header(n).unwrap_or_default()))
+            .collect();
+        let signed: Vec<(&str, &str)> = signed.iter().map(|(k, v)| (&**k, &**v)).collect();
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (&**k, &**v)).collect();
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (&**k, &**v)).collect();
+        let (accept, md5, content_type, date) = (
+            header("accept"),
+            header("content-md5"),
+            header("content-type"),
+            header("date"),
+        );
+        let input = SigningInput {
+            method: method.as_str(),
+            accept: accept.as_deref(),
+            content_md5: md5.as_deref(),
+            content_type: content_type.as_deref(),
+            date: date.as_deref(),
+            headers: &signed,
+            path: uri.path(),
+            query: &query,
+            form: &form,
+        };
+        let string_to_sign = input.string_to_sign();
+        if sign_string(secret, &string_to_sign) == signature {
+            return None;
+        }
+        // As the real gateway: the server's string-to-sign, line feeds written as `#`.
+        Some(refuse(
+            400,
+            &format!(
+                "Invalid Signature, Server StringToSign:`{}`",
+                string_to_sign.replace('\n', "#")
+            ),
+        ))
+    }
+
+    /// Whether this request exceeds the QPS limit in the current one-second window.
+    fn throttled(&self) -> bool {
+        let Some(qps) = self.config.qps else {
+            return false;
+        };
+        let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+        if window.0.elapsed().as_secs() >= 1 {
+            *window = (Instant::now(), 0);
+        }
+        window.1 += 1;
+        window.1 > qps
+    }
+}
