@@ -20,6 +20,7 @@ mod id_command;
 mod mobile_command;
 mod name_command;
 mod photo_command;
+mod sandbox_command;
 mod verify_command;
 
 use std::path::PathBuf;
@@ -180,6 +181,9 @@ enum Command {
         #[command(flatten)]
         credentials: CredentialArgs,
     },
+    /// Serve the five vendors and the gateway on loopback, answering from a registry of
+    /// synthetic people: try `verify` and `batch` with `--base-url` without paying.
+    Sandbox(sandbox_command::Args),
 }
 
 /// Where the AppCode and the vendor are.
@@ -347,6 +351,7 @@ fn main() -> ExitCode {
             resend_interrupted,
             progress_every,
         }),
+        Command::Sandbox(args) => sandbox_command::run(args),
     }
 }
 
