@@ -354,3 +354,31 @@ async fn signed_requests_are_verified_and_a_wrong_secret_is_told_the_string_to_s
     }
     assert_eq!(sandbox.billed_total(), 2);
 }
+
+mod props {
+    use idcheck_sandbox::{Registry, Vendor};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_registry_text_loads_or_errs_without_panic(text in "\\PC{0,200}") {
+            let _ = Registry::from_csv(&text, std::path::Path::new("/nonexistent"));
+        }
+
+        #[test]
+        fn every_vendor_answers_any_parameters_with_a_json_object(
+            id in "\\PC{0,20}", name in "\\PC{0,8}", mobile in "\\PC{0,14}", image in "\\PC{0,40}",
+        ) {
+            let registry = Registry::builtin();
+            let param = |key: &str| match key {
+                "idCard" | "idNo" | "idcard" => id.clone(),
+                "name" => name.clone(),
+                "mobile" => mobile.clone(),
+                _ => image.clone(),
+            };
+            for vendor in Vendor::ALL {
+                prop_assert!(vendor.answer(&param, &registry).is_object());
+            }
+        }
+    }
+}
