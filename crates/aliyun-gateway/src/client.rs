@@ -486,7 +486,7 @@ impl GatewayClient {
             }
             Auth::AppKey { key, secret } => {
                 let timestamp = unix_millis().to_string();
-                let nonce = nonce();
+                let nonce = random_uuid();
                 let signed = [
                     ("X-Ca-Key", key.as_str()),
                     ("X-Ca-Nonce", nonce.as_str()),
@@ -623,9 +623,10 @@ fn unix_millis() -> u128 {
         .map_or(0, |d| d.as_millis())
 }
 
-/// A random UUID-shaped nonce (version 4 layout). It only has to be unique within the
-/// gateway's 15-minute window, not secret.
-fn nonce() -> String {
+/// A random UUID (version 4 layout), as the gateway's nonces and request ids look. Unique
+/// enough for a nonce (the gateway's 15-minute window), not secret.
+#[must_use]
+pub fn random_uuid() -> String {
     let bits = fastrand::u128(..);
     let bits = (bits & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
     let hex = format!("{bits:032x}");

@@ -35,7 +35,7 @@ pub use answer::{AnswerKeys, CodeMeaning, Detail, DetailKeys, VendorAnswer};
 pub use auth::{Auth, ENV_APP_KEY, ENV_APP_SECRET, ENV_APPCODE};
 pub use client::{
     BaseUrl, Call, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, GatewayClient,
-    GatewayClientBuilder, GatewayResponse, Method,
+    GatewayClientBuilder, GatewayResponse, Method, random_uuid,
 };
 pub use config_error::ConfigError;
 pub use endpoint::Endpoint;

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -201,24 +200,8 @@ async fn a_killed_batch_resumes_without_a_repeated_call_or_a_lost_row() {
         "--progress-every",
         "1",
     ];
-    let mut child = batch_command(&dir, &args)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
     // Progress lines are printed after each answer is journaled: kill after the third.
-    let mut progress = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    for line in progress.by_ref() {
-        let line = line.unwrap();
-        let third = line.contains("answered 3/");
-        seen.push(line);
-        if third {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let seen = common::kill_after_answers(&mut batch_command(&dir, &args), 3);
     assert!(seen.iter().any(|l| l.contains("answered 3/11")), "{seen:?}");
     let before: usize = calls(&server, &ids).iter().sum();
     assert!((3..11).contains(&before), "killed after {before} calls");

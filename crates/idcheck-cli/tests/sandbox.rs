@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -92,23 +91,12 @@ async fn a_killed_and_resumed_batch_bills_each_distinct_valid_row_once() {
         "--progress-every",
         "1",
     ];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    let mut first = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+    first
         .current_dir(&dir)
         .args(args)
-        .env("IDCHECK_APPCODE", DEFAULT_APPCODE)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    for line in lines {
-        if line.unwrap().contains("answered 4/") {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+        .env("IDCHECK_APPCODE", DEFAULT_APPCODE);
+    common::kill_after_answers(&mut first, 4);
     let before = sandbox.billed_total();
     assert!((4..11).contains(&before), "{before}");
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use aliyun_gateway::{SigningInput, sign_string};
+use aliyun_gateway::{SigningInput, random_uuid, sign_string};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -55,19 +55,6 @@ async fn billed(State(shared): State<Arc<Shared>>) -> Response {
     )
 }
 
-fn request_id() -> String {
-    let bits = fastrand::u128(..);
-    let hex = format!("{bits:032X}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
 fn json_response(status: StatusCode, body: &str, error: Option<&str>) -> Response {
     let mut response = (status, body.to_owned()).into_response();
     let headers = response.headers_mut();
@@ -75,7 +62,7 @@ fn json_response(status: StatusCode, body: &str, error: Option<&str>) -> Respons
         "content-type",
         HeaderValue::from_static("application/json; charset=UTF-8"),
     );
-    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+    if let Ok(id) = HeaderValue::from_str(&random_uuid().to_ascii_uppercase()) {
         headers.insert("x-ca-request-id", id);
     }
     if let Some(message) = error.and_then(|m| HeaderValue::from_bytes(m.as_bytes()).ok()) {

@@ -139,7 +139,7 @@ async fn checkphone_answers_the_carrier_of_record_and_mismatches_a_wrong_mobile(
 async fn facever_compares_the_photo_on_record() {
     let dir = std::env::temp_dir().join(format!("idcheck-sandbox-face-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let on_file = provider_testkit_png(300);
+    let on_file = provider_testkit::sample_png_bytes(300);
     std::fs::write(dir.join("zhang.png"), &on_file).unwrap();
     let registry = Registry::from_csv(
         "name,id,mobile,carrier,photo\n张三,11010519491231002X,,,zhang.png\n李四,310104198506120035,,,\n",
@@ -176,7 +176,7 @@ async fn facever_compares_the_photo_on_record() {
         .verify(&face(
             "张三",
             "11010519491231002X",
-            FaceImage::from_bytes(&provider_testkit_png(400)).unwrap(),
+            FaceImage::from_bytes(&provider_testkit::sample_png_bytes(400)).unwrap(),
         ))
         .await
         .unwrap();
@@ -197,18 +197,6 @@ async fn facever_compares_the_photo_on_record() {
         Verdict::Unverifiable(UnverifiableReason::NoPhotoOnFile)
     );
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// A PNG header padded to `len` bytes (the sniffer reads the header only).
-fn provider_testkit_png(len: usize) -> Vec<u8> {
-    let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
-    png.extend_from_slice(&13u32.to_be_bytes());
-    png.extend_from_slice(b"IHDR");
-    png.extend_from_slice(&200u32.to_be_bytes());
-    png.extend_from_slice(&200u32.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    png.resize(len, 0x5A);
-    png
 }
 
 async fn first_identity_error(

@@ -128,6 +128,19 @@ pub fn sample_photo() -> FaceImage {
 /// When `raw_len` is below the 33-byte header or the photo exceeds `max_base64_len`.
 #[must_use]
 pub fn sample_png_photo(raw_len: usize, max_base64_len: usize) -> FaceImage {
+    idcheck_core::FaceImageParser::new()
+        .max_base64_len(max_base64_len)
+        .from_bytes(&sample_png_bytes(raw_len))
+        .unwrap_or_else(|e| panic!("sample photo: {e}"))
+}
+
+/// The bytes of [`sample_png_photo`].
+///
+/// # Panics
+///
+/// When `raw_len` is below the 33-byte header.
+#[must_use]
+pub fn sample_png_bytes(raw_len: usize) -> Vec<u8> {
     let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
     png.extend_from_slice(&13u32.to_be_bytes());
     png.extend_from_slice(b"IHDR");
@@ -138,10 +151,7 @@ pub fn sample_png_photo(raw_len: usize, max_base64_len: usize) -> FaceImage {
     // Aligned to base64's 3-byte groups from the start of the padding.
     let filler = [0xFB, 0xFF, 0xBF];
     png.extend((0..raw_len - png.len()).map(|i| filler[i % 3]));
-    idcheck_core::FaceImageParser::new()
-        .max_base64_len(max_base64_len)
-        .from_bytes(&png)
-        .unwrap_or_else(|e| panic!("sample photo: {e}"))
+    png
 }
 
 /// Runs every check and panics listing each failure.

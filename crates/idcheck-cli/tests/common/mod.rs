@@ -2,7 +2,7 @@
 // Each test file uses its own subset of these helpers.
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{BufRead as _, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 
 /// Runs `idcheck` with `args`, feeding `stdin` if given.
@@ -33,4 +33,29 @@ pub(crate) fn json_lines(output: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// Spawns `command` (a batch with `--progress-every 1`), reads its progress lines until
+/// `answers` answers are journaled, then kills it (SIGKILL: nothing runs after). Returns the
+/// lines read.
+pub(crate) fn kill_after_answers(command: &mut Command, answers: usize) -> Vec<String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let needle = format!("answered {answers}/");
+    let mut seen = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.contains(&needle);
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    seen
 }
