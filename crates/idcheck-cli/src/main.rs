@@ -11,6 +11,10 @@
 //! AppCode from `IDCHECK_APPCODE` or `--appcode-file`); exit code 0 match, 1 mismatch or
 //! unverifiable, 2 usage or input error (nothing was sent, or the vendor refused an input),
 //! 3 service error.
+//!
+//! `idcheck batch people.csv [--dry-run]` checks a whole file offline, then verifies each
+//! distinct valid row once, journaled so a re-run never pays twice; `idcheck sandbox` serves the
+//! five vendors and the gateway on loopback to try it all for free.
 
 mod batch_command;
 mod batch_input;
