@@ -682,11 +682,6 @@ fn shown_inputs(row: &Row, unmasked: bool) -> (String, String, String) {
             hidden(&row.raw.mobile),
         );
     };
-    let request = &parsed.request;
-    let mobile = if let Request::Mobile(m) = request {
-        m.mobile.to_string()
-    } else {
-        String::new()
-    };
-    (request.id().to_string(), request.name().to_string(), mobile)
+    let inputs = verify_command::Inputs::of(&parsed.request);
+    (inputs.id, inputs.name, inputs.mobile.unwrap_or_default())
 }

@@ -197,16 +197,16 @@ fn exit_code(result: &Result<Report, Error>) -> u8 {
 
 /// The inputs, masked, so a printed answer can be matched to its row.
 #[derive(Serialize)]
-struct Inputs {
+pub(crate) struct Inputs {
     check: Check,
-    id: String,
-    name: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    mobile: Option<String>,
+    pub(crate) mobile: Option<String>,
 }
 
 impl Inputs {
-    fn of(request: &Request) -> Self {
+    pub(crate) fn of(request: &Request) -> Self {
         Self {
             check: request.check(),
             id: request.id().to_string(),
@@ -292,13 +292,7 @@ fn write_human(
             return Ok(());
         }
     };
-    let verdict = match report.verdict {
-        Verdict::Match => "match".to_owned(),
-        Verdict::Mismatch => "mismatch".to_owned(),
-        Verdict::Unverifiable(reason) => format!("unverifiable ({reason:?})"),
-        _ => format!("{:?}", report.verdict),
-    };
-    writeln!(out, "    verdict   {verdict}")?;
+    writeln!(out, "    verdict   {}", report.verdict)?;
     if let Some(face) = report.face {
         writeln!(out, "    face      {face:?}")?;
     }

@@ -105,7 +105,7 @@ impl Fallback {
             }
             let result = provider.verify(request).await;
             let (outcome, billing) = match &result {
-                Ok(report) => (verdict_label(report.verdict), report.trace.billing),
+                Ok(report) => (report.verdict.to_string(), report.trace.billing),
                 Err(error) => (error.to_string(), error.billing()),
             };
             match billing {
@@ -165,15 +165,6 @@ fn rejected_by_vendor(error: &Error) -> bool {
         error,
         Error::InvalidInput(provider_trait::InvalidInput::RejectedByVendor { .. })
     )
-}
-
-fn verdict_label(verdict: Verdict) -> String {
-    match verdict {
-        Verdict::Match => "match".to_owned(),
-        Verdict::Mismatch => "mismatch".to_owned(),
-        Verdict::Unverifiable(reason) => format!("unverifiable ({reason:?})"),
-        _ => format!("{verdict:?}"),
-    }
 }
 
 #[async_trait::async_trait]

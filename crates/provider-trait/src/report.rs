@@ -18,6 +18,17 @@ pub enum Verdict {
     Unverifiable(UnverifiableReason),
 }
 
+impl std::fmt::Display for Verdict {
+    /// `match`, `mismatch`, or `unverifiable (NoRecord)` …: for people and logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Match => f.write_str("match"),
+            Self::Mismatch => f.write_str("mismatch"),
+            Self::Unverifiable(reason) => write!(f, "unverifiable ({reason:?})"),
+        }
+    }
+}
+
 /// Why the authority could not answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
