@@ -85,6 +85,26 @@ impl Auth {
         }
     }
 
+    /// A one-way fingerprint of the account these credentials bill (SHA-256 of the AppCode,
+    /// or of the AppKey): what a ledger binds answers to, so an answer paid by one account is
+    /// never taken for another's. It cannot be turned back into the credential.
+    #[must_use]
+    pub fn account_fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        match self {
+            Self::AppCode(code) => {
+                hash.update(b"idcheck-account-v1\0appcode\0");
+                hash.update(code.expose_secret().as_bytes());
+            }
+            Self::AppKey { key, .. } => {
+                hash.update(b"idcheck-account-v1\0appkey\0");
+                hash.update(key.as_bytes());
+            }
+        }
+        hash.finalize().into()
+    }
+
     /// The `Authorization` header value for APPCODE auth: exactly one space after `APPCODE`.
     /// The one place the AppCode is exposed.
     pub(crate) fn app_code_header(code: &SecretString) -> String {

@@ -347,6 +347,12 @@ impl GatewayClient {
         }
     }
 
+    /// The fingerprint of the account this client bills ([`Auth::account_fingerprint`]).
+    #[must_use]
+    pub fn account_fingerprint(&self) -> [u8; 32] {
+        self.inner.auth.account_fingerprint()
+    }
+
     /// The retry policy in force.
     #[must_use]
     pub fn retry_policy(&self) -> RetryPolicy {

@@ -1,7 +1,7 @@
 //! What every vendor provider holds: the shared client, the vendor's base URL and the price
 //! the user set, so a vendor crate is only its request and response mapping.
 
-use provider_trait::{Capabilities, Checks, Error, Price, Request};
+use provider_trait::{Capabilities, Checks, Error, Price, Request, Target};
 
 use crate::{BaseUrl, Call, GatewayClient, GatewayResponse, Method};
 
@@ -55,6 +55,16 @@ impl Endpoint {
             Some(price) => capabilities.with_unit_price(price),
             None => capabilities,
         }
+    }
+
+    /// Where calls go: the provider, the base URL and the account's fingerprint.
+    #[must_use]
+    pub fn target(&self) -> Target {
+        Target::new(
+            self.provider,
+            self.base_url.as_str(),
+            self.client.account_fingerprint(),
+        )
     }
 
     /// Sends `params` for `request` to `path`.

@@ -51,7 +51,7 @@ async fn verify_answers_from_the_sandbox_registry() {
     let mismatched = verify("赵六", "510107197801010041", DEFAULT_APPCODE);
     assert_eq!(mismatched.status.code(), Some(1));
     let unknown = verify("孙七", "330106199909090054", DEFAULT_APPCODE);
-    assert!(common::stdout(&unknown).contains("unverifiable (NoRecord)"));
+    assert!(common::stdout(&unknown).contains("unverifiable (no_record)"));
     let refused = verify("张三", "11010519491231002X", "wrong-code");
     assert_eq!(refused.status.code(), Some(3));
     assert!(common::stdout(&refused).contains("unauthenticated"));

@@ -103,7 +103,7 @@ async fn mismatch_and_unverifiable_exit_1() {
         (r#"{"code":"10000","data":{"result":"2"}}"#, "mismatch"),
         (
             r#"{"code":"10001","data":"null"}"#,
-            "unverifiable (NoRecord)",
+            "unverifiable (no_record)",
         ),
     ] {
         let server = vendor("/chinadatapay/1882", 200, body).await;

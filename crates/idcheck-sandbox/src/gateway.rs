@@ -42,12 +42,26 @@ pub(crate) fn router(config: SandboxConfig, counters: Arc<Counters>) -> axum::Ro
         .with_state(shared)
 }
 
+/// `GET /_sandbox/billed`: `{"<vendor id>": n, …, "total": n, "by_person": {"<ID number>": n,
+/// …}, "by_person_unattributed": n}`, as `Sandbox::billed`, `billed_total`, `billed_by_person`
+/// and `billed_unattributed`.
 async fn billed(State(shared): State<Arc<Shared>>) -> Response {
     let mut counts = serde_json::Map::new();
     for (vendor, n) in shared.counters.snapshot() {
         counts.insert(vendor.to_owned(), n.into());
     }
     counts.insert("total".to_owned(), shared.counters.total().into());
+    let by_person: serde_json::Map<String, serde_json::Value> = shared
+        .counters
+        .by_person()
+        .into_iter()
+        .map(|(id, n)| (id, n.into()))
+        .collect();
+    counts.insert("by_person".to_owned(), by_person.into());
+    counts.insert(
+        "by_person_unattributed".to_owned(),
+        shared.counters.unattributed().into(),
+    );
     json_response(
         StatusCode::OK,
         &serde_json::Value::Object(counts).to_string(),
@@ -158,7 +172,7 @@ async fn handle(
         }
         text.truncate(cut);
     }
-    shared.counters.bill(vendor);
+    shared.counters.bill(vendor, &param(vendor.id_param()));
     json_response(StatusCode::OK, &text, None)
 }
 

@@ -6,7 +6,9 @@
 //! `Authorization: APPCODE` checked, the AppKey/AppSecret signature verified when configured
 //! (a wrong one answers `Invalid Signature` with the server's string-to-sign, as the gateway
 //! does), `X-Ca-Request-Id` on every answer, a call quota, a QPS limit, and faults on request.
-//! It counts billed calls (HTTP 200 answers) per vendor.
+//! It counts billed calls (HTTP 200 answers) per vendor, and per person (the ID number as the
+//! vendor received it) so that tests can prove a caller never paid twice for one person.
+//! `GET /_sandbox/billed` answers the same counts as JSON, for a test in another process.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -14,7 +16,8 @@
 //! let sandbox = Sandbox::start(SandboxConfig::default(), "127.0.0.1:0").await?;
 //! println!("vendors at {}", sandbox.base_url()); // AppCode "sandbox"
 //! let billed = sandbox.billed();                  // per vendor
-//! # let _ = billed; Ok(()) }
+//! let by_person = sandbox.billed_by_person();      // per ID number, all vendors
+//! # let _ = (billed, by_person); Ok(()) }
 //! ```
 
 mod gateway;
@@ -22,9 +25,10 @@ mod registry;
 mod vendors;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -74,15 +78,98 @@ impl Default for SandboxConfig {
     }
 }
 
-/// Billed calls per vendor.
-#[derive(Debug, Default)]
+/// The most distinct (ID number, vendor) pairs the sandbox counts billed calls for, so that a
+/// long-running sandbox fed millions of rows stays bounded (about 100 MB at this limit).
+/// Billed calls for further pairs are counted only per vendor and in
+/// [`Sandbox::billed_unattributed`].
+pub const PER_PERSON_LIMIT: usize = 1 << 20;
+
+/// Billed calls per vendor, and per (ID number, vendor).
 pub(crate) struct Counters {
     billed: [AtomicU64; 5],
+    /// Keyed by the ID number as the vendor received it, upper-cased, and the vendor.
+    by_person: Mutex<HashMap<(String, Vendor), u64>>,
+    /// Billed calls left out of `by_person` because it held `limit` pairs.
+    unattributed: AtomicU64,
+    /// The most pairs `by_person` holds.
+    limit: usize,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self::with_limit(PER_PERSON_LIMIT)
+    }
+}
+
+/// Counts only: the ID numbers are personal data and stay out of logs.
+impl fmt::Debug for Counters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pairs = self
+            .by_person
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("Counters")
+            .field("billed", &self.billed)
+            .field("person_vendor_pairs", &pairs)
+            .field("unattributed", &self.unattributed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Counters {
-    fn bill(&self, vendor: Vendor) {
+    fn with_limit(limit: usize) -> Self {
+        Self {
+            billed: Default::default(),
+            by_person: Mutex::new(HashMap::new()),
+            unattributed: AtomicU64::new(0),
+            limit,
+        }
+    }
+
+    /// Counts one billed call by `vendor` for the ID number `id` as the vendor received it
+    /// (empty when the parameter was missing).
+    fn bill(&self, vendor: Vendor, id: &str) {
+        {
+            let mut by_person = self
+                .by_person
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let key = (id.to_uppercase(), vendor);
+            if let Some(count) = by_person.get_mut(&key) {
+                *count += 1;
+            } else if by_person.len() < self.limit {
+                by_person.insert(key, 1);
+            } else {
+                self.unattributed.fetch_add(1, Ordering::SeqCst);
+            }
+        }
         self.billed[index(vendor)].fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn by_person_and_vendor(&self) -> HashMap<(String, &'static str), u64> {
+        self.by_person
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|((id, vendor), n)| ((id.clone(), vendor.id()), *n))
+            .collect()
+    }
+
+    fn by_person(&self) -> HashMap<String, u64> {
+        let by_person = self
+            .by_person
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut summed = HashMap::with_capacity(by_person.len());
+        for ((id, _), n) in by_person.iter() {
+            *summed.entry(id.clone()).or_default() += *n;
+        }
+        summed
+    }
+
+    fn unattributed(&self) -> u64 {
+        self.unattributed.load(Ordering::SeqCst)
     }
 
     fn total(&self) -> u64 {
@@ -101,7 +188,7 @@ fn index(vendor: Vendor) -> usize {
     Vendor::ALL.iter().position(|v| *v == vendor).unwrap_or(0)
 }
 
-/// A running sandbox. Dropping it stops the server.
+/// A running sandbox. Dropping it stops the server. Its `Debug` shows counts, never ID numbers.
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
@@ -157,6 +244,30 @@ impl Sandbox {
     pub fn billed_total(&self) -> u64 {
         self.counters.total()
     }
+
+    /// Billed calls per person, all vendors summed, keyed by the ID number as the vendor
+    /// received it (its `idCard` / `idNo` / `idcard` parameter) in upper case; the empty string
+    /// for calls without one. Only people with at least one billed call appear. The counts add
+    /// up to [`billed_total`](Self::billed_total) less
+    /// [`billed_unattributed`](Self::billed_unattributed).
+    #[must_use]
+    pub fn billed_by_person(&self) -> HashMap<String, u64> {
+        self.counters.by_person()
+    }
+
+    /// Billed calls per person and vendor, keyed by (ID number as in
+    /// [`billed_by_person`](Self::billed_by_person), vendor id as in [`billed`](Self::billed)).
+    #[must_use]
+    pub fn billed_by_person_and_vendor(&self) -> HashMap<(String, &'static str), u64> {
+        self.counters.by_person_and_vendor()
+    }
+
+    /// Billed calls missing from the per-person counts because [`PER_PERSON_LIMIT`] distinct
+    /// (ID number, vendor) pairs were already counted; 0 until then.
+    #[must_use]
+    pub fn billed_unattributed(&self) -> u64 {
+        self.counters.unattributed()
+    }
 }
 
 impl Drop for Sandbox {
@@ -164,5 +275,30 @@ impl Drop for Sandbox {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Counters, Vendor};
+
+    #[test]
+    fn per_person_counts_stop_growing_at_the_limit_and_say_so() {
+        let counters = Counters::with_limit(3);
+        counters.bill(Vendor::IdCardCert, "11010519491231002x");
+        counters.bill(Vendor::CheckOne, "11010519491231002X");
+        counters.bill(Vendor::IdCardCert, "510107197801010041");
+        // A new pair beyond the limit is counted per vendor only; a known pair still counts.
+        counters.bill(Vendor::CheckOne, "510107197801010041");
+        counters.bill(Vendor::IdCardCert, "11010519491231002X");
+        assert_eq!(counters.total(), 5);
+        assert_eq!(counters.unattributed(), 1);
+        let by_person = counters.by_person();
+        assert_eq!(by_person.len(), 2);
+        assert_eq!(by_person["11010519491231002X"], 3);
+        assert_eq!(by_person["510107197801010041"], 1);
+        assert_eq!(counters.by_person_and_vendor().len(), 3);
+        let debug = format!("{counters:?}");
+        assert!(!debug.contains("1101051949"), "{debug}");
     }
 }

@@ -74,6 +74,16 @@ impl Vendor {
         }
     }
 
+    /// The name of the parameter that carries the ID number (`idCard`, `idNo` or `idcard`).
+    #[must_use]
+    pub const fn id_param(self) -> &'static str {
+        match self {
+            Self::IdCardCert | Self::CheckPhone | Self::FaceVer => "idCard",
+            Self::IdenAuthen => "idNo",
+            Self::CheckOne => "idcard",
+        }
+    }
+
     /// The vendor at `path`.
     #[must_use]
     pub fn at(path: &str) -> Option<Self> {

@@ -1,6 +1,8 @@
 //! The five vendor crates end to end against the sandbox, and the gateway imitation's
 //! refusals through the real gateway client.
 
+use std::collections::HashMap;
+use std::io::{Read as _, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -341,6 +343,216 @@ async fn signed_requests_are_verified_and_a_wrong_secret_is_told_the_string_to_s
         other => panic!("{other:?}"),
     }
     assert_eq!(sandbox.billed_total(), 2);
+}
+
+/// One raw HTTP/1.1 exchange with the sandbox, form body or none: the status and the body.
+async fn raw(
+    sandbox: &Sandbox,
+    method: &str,
+    target: &str,
+    app_code: &str,
+    form: Option<&str>,
+) -> (u16, String) {
+    let addr = sandbox.addr();
+    let form_headers = form.map_or_else(String::new, |form| {
+        format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            form.len()
+        )
+    });
+    let request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: APPCODE {app_code}\r\n{form_headers}\r\n{}",
+        form.unwrap_or_default()
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_owned())
+    })
+    .await
+    .unwrap()
+}
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// `GET /idCardCert` with `app_code`: the status.
+async fn idcardcert(sandbox: &Sandbox, (name, id): (&str, &str), app_code: &str) -> u16 {
+    let query = encode(&[("idCard", id), ("name", name)]);
+    raw(
+        sandbox,
+        "GET",
+        &format!("/idCardCert?{query}"),
+        app_code,
+        None,
+    )
+    .await
+    .0
+}
+
+/// `GET /_sandbox/billed`, parsed.
+async fn billed_route(sandbox: &Sandbox) -> serde_json::Value {
+    let (status, body) = raw(sandbox, "GET", "/_sandbox/billed", "", None).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn counts<K: Eq + std::hash::Hash>(pairs: impl IntoIterator<Item = (K, u64)>) -> HashMap<K, u64> {
+    pairs.into_iter().collect()
+}
+
+#[tokio::test]
+async fn billed_calls_are_counted_per_person_and_vendor_and_refusals_are_not() {
+    let sandbox = Sandbox::start(SandboxConfig::default(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let zhang = ZHANG_SAN.1;
+    assert!(sandbox.billed_by_person().is_empty());
+
+    // Billed: counted under the ID number as received, upper-cased.
+    let lower = (ZHANG_SAN.0, "11010519491231002x");
+    assert_eq!(idcardcert(&sandbox, lower, DEFAULT_APPCODE).await, 200);
+    assert_eq!(sandbox.billed_by_person(), counts([(zhang.to_owned(), 1)]));
+
+    // Refused by the gateway, so unbilled: a wrong AppCode, a missing ID parameter.
+    assert_eq!(idcardcert(&sandbox, ZHANG_SAN, "wrong").await, 400);
+    assert_eq!(idcardcert(&sandbox, ZHAO_LIU, "wrong").await, 400);
+    let (status, _) = raw(
+        &sandbox,
+        "GET",
+        &format!("/idCardCert?{}", encode(&[("name", "张三")])),
+        DEFAULT_APPCODE,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(sandbox.billed_by_person(), counts([(zhang.to_owned(), 1)]));
+
+    // The same person through the form vendors (`idNo`, `idcard`), another person apart.
+    for provider in &identity_vendors(&sandbox)[1..] {
+        provider.verify(&identity(ZHANG_SAN)).await.unwrap();
+    }
+    identity_vendors(&sandbox)[0]
+        .verify(&identity(ZHAO_LIU))
+        .await
+        .unwrap();
+    // An empty ID parameter is billed (the vendor answers its "bad ID" code), under "".
+    let form = encode(&[("idcard", ""), ("name", "张三")]);
+    let (status, _) = raw(
+        &sandbox,
+        "POST",
+        "/chinadatapay/1882",
+        DEFAULT_APPCODE,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let by_person = counts([
+        (zhang.to_owned(), 3),
+        (ZHAO_LIU.1.to_owned(), 1),
+        (String::new(), 1),
+    ]);
+    assert_eq!(sandbox.billed_by_person(), by_person);
+    assert_eq!(
+        sandbox.billed_by_person_and_vendor(),
+        counts([
+            ((zhang.to_owned(), "idcardcert"), 1),
+            ((zhang.to_owned(), "idenauthen"), 1),
+            ((zhang.to_owned(), "checkone"), 1),
+            ((ZHAO_LIU.1.to_owned(), "idcardcert"), 1),
+            ((String::new(), "checkone"), 1),
+        ])
+    );
+    assert_eq!(sandbox.billed_total(), 5);
+    assert_eq!(sandbox.billed_unattributed(), 0);
+
+    // The route answers the same counts, its per-vendor keys unchanged.
+    let route = billed_route(&sandbox).await;
+    assert_eq!(
+        route["by_person"],
+        serde_json::json!({zhang: 3, ZHAO_LIU.1: 1, "": 1})
+    );
+    assert_eq!(route["by_person_unattributed"], 0);
+    assert_eq!(route["total"], 5);
+    assert_eq!(route["idcardcert"], 2);
+    assert_eq!(route["checkone"], 2);
+    assert_eq!(route["idenauthen"], 1);
+    assert_eq!(route["checkphone"], 0);
+    assert_eq!(route["facever"], 0);
+
+    // Counts only in `Debug`: no ID number.
+    let debug = format!("{sandbox:?}");
+    assert!(
+        !debug.contains(zhang) && !debug.contains(ZHAO_LIU.1),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn unbilled_faults_throttling_and_quota_count_no_person() {
+    let down = SandboxConfig {
+        failure_rate: 1.0,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(down, "127.0.0.1:0").await.unwrap();
+    assert_eq!(idcardcert(&sandbox, ZHANG_SAN, DEFAULT_APPCODE).await, 503);
+    assert!(sandbox.billed_by_person().is_empty());
+    assert!(sandbox.billed_by_person_and_vendor().is_empty());
+    let route = billed_route(&sandbox).await;
+    assert_eq!(route["by_person"], serde_json::json!({}));
+    assert_eq!(route["total"], 0);
+
+    let throttled = SandboxConfig {
+        qps: Some(1),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(throttled, "127.0.0.1:0").await.unwrap();
+    let people = [ZHANG_SAN, ZHAO_LIU, SUN_QI];
+    let mut expected = HashMap::new();
+    for person in people {
+        match idcardcert(&sandbox, person, DEFAULT_APPCODE).await {
+            200 => {
+                expected.insert(person.1.to_owned(), 1);
+            }
+            status => assert_eq!(status, 403, "{}", person.1),
+        }
+    }
+    // Three calls span at most two one-second windows (unless the machine stalls for
+    // seconds), each allowing one: at least one was throttled.
+    assert!(expected.len() < people.len(), "none throttled");
+    assert_eq!(sandbox.billed_by_person(), expected);
+    let route = billed_route(&sandbox).await;
+    let route: HashMap<String, u64> = serde_json::from_value(route["by_person"].clone()).unwrap();
+    assert_eq!(route, expected);
+
+    let quota = SandboxConfig {
+        quota: Some(1),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(quota, "127.0.0.1:0").await.unwrap();
+    assert_eq!(idcardcert(&sandbox, ZHANG_SAN, DEFAULT_APPCODE).await, 200);
+    assert_eq!(idcardcert(&sandbox, ZHAO_LIU, DEFAULT_APPCODE).await, 403);
+    assert_eq!(idcardcert(&sandbox, ZHANG_SAN, DEFAULT_APPCODE).await, 403);
+    assert_eq!(
+        sandbox.billed_by_person(),
+        counts([(ZHANG_SAN.1.to_owned(), 1)])
+    );
+    assert_eq!(
+        billed_route(&sandbox).await["by_person"],
+        serde_json::json!({ZHANG_SAN.1: 1})
+    );
 }
 
 mod props {

@@ -2,7 +2,7 @@
 
 use aliyun_gateway::{Auth, BaseUrl, ConfigError, Endpoint, GatewayClient, Method};
 use provider_trait::{
-    Capabilities, Check, Checks, Error, IdentityRequest, Price, Provider, Report, Request,
+    Capabilities, Check, Checks, Error, IdentityRequest, Price, Provider, Report, Request, Target,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -85,6 +85,10 @@ impl Provider for CheckOne {
 
     fn capabilities(&self) -> Capabilities {
         self.endpoint.capabilities(Checks::only(Check::Identity))
+    }
+
+    fn target(&self) -> Target {
+        self.endpoint.target()
     }
 
     async fn verify(&self, request: &Request) -> Result<Report, Error> {

@@ -5,7 +5,7 @@ use aliyun_gateway::{Auth, BaseUrl, ConfigError, Endpoint, GatewayClient, Method
 use idcheck_core::{MobileError, MobileKind};
 use provider_trait::{
     Capabilities, Check, Checks, Error, InvalidInput, MobileRequest, Price, Provider, Report,
-    Request,
+    Request, Target,
 };
 
 use crate::{DEFAULT_BASE_URL, PATH, PROVIDER_ID};
@@ -84,6 +84,10 @@ impl Provider for CheckPhone {
 
     fn capabilities(&self) -> Capabilities {
         self.endpoint.capabilities(Checks::only(Check::Mobile))
+    }
+
+    fn target(&self) -> Target {
+        self.endpoint.target()
     }
 
     async fn verify(&self, request: &Request) -> Result<Report, Error> {

@@ -4,7 +4,8 @@
 use aliyun_gateway::{Auth, BaseUrl, ConfigError, Endpoint, GatewayClient, Method};
 use idcheck_core::{FaceImageError, PhotoPayload};
 use provider_trait::{
-    Capabilities, Check, Checks, Error, FaceRequest, InvalidInput, Price, Provider, Report, Request,
+    Capabilities, Check, Checks, Error, FaceRequest, InvalidInput, Price, Provider, Report,
+    Request, Target,
 };
 
 use crate::{DEFAULT_BASE_URL, MAX_BASE64_LEN, PATH, PROVIDER_ID};
@@ -83,6 +84,10 @@ impl Provider for FaceVer {
 
     fn capabilities(&self) -> Capabilities {
         self.endpoint.capabilities(Checks::only(Check::Face))
+    }
+
+    fn target(&self) -> Target {
+        self.endpoint.target()
     }
 
     async fn verify(&self, request: &Request) -> Result<Report, Error> {

@@ -2,7 +2,7 @@
 
 use aliyun_gateway::{Auth, BaseUrl, ConfigError, Endpoint, GatewayClient, Method};
 use provider_trait::{
-    Capabilities, Check, Checks, Error, IdentityRequest, Price, Provider, Report, Request,
+    Capabilities, Check, Checks, Error, IdentityRequest, Price, Provider, Report, Request, Target,
 };
 
 use crate::{DEFAULT_BASE_URL, PATH, PROVIDER_ID};
@@ -70,6 +70,10 @@ impl Provider for IdenAuthen {
 
     fn capabilities(&self) -> Capabilities {
         self.endpoint.capabilities(Checks::only(Check::Identity))
+    }
+
+    fn target(&self) -> Target {
+        self.endpoint.target()
     }
 
     async fn verify(&self, request: &Request) -> Result<Report, Error> {

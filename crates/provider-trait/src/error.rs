@@ -91,6 +91,44 @@ impl std::fmt::Display for TransportFailure {
     }
 }
 
+/// Why a ledger stopped a call before it was sent (see the `idcheck-ledger` crate). Nothing
+/// was sent and nothing billed now; what to do depends on the reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotSent {
+    /// An earlier call for the same inputs and target may have been billed and has no
+    /// recorded answer (killed in flight, timed out after sending): sending again could pay
+    /// twice. Resolve it, or re-send it on purpose.
+    #[error(
+        "an earlier call (ledger call {call}) may have been billed and has no answer: resolve it or re-send it on purpose"
+    )]
+    Unresolved {
+        /// The ledger's call id.
+        call: i64,
+    },
+    /// Another process holds the same request and did not finish within the wait.
+    #[error("the same request is in flight elsewhere (ledger call {call}); run again later")]
+    InFlightElsewhere {
+        /// The ledger's call id.
+        call: i64,
+    },
+    /// The same request was answered earlier with a billed error; it is not paid for again
+    /// unless fresh answers are asked for.
+    #[error("answered earlier with a billed error (ledger call {call}): {outcome}")]
+    FailedEarlier {
+        /// The ledger's call id.
+        call: i64,
+        /// The recorded error, scrubbed of personal data.
+        outcome: String,
+    },
+    /// The ledger could not be read or written: nothing is sent without it.
+    #[error("ledger: {detail}")]
+    Ledger {
+        /// What failed (never personal data).
+        detail: String,
+    },
+}
+
 /// Why a verification produced no verdict. Messages never contain personal data, secrets or a
 /// URL with a query string.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -147,6 +185,14 @@ pub enum Error {
         /// How.
         failure: TransportFailure,
     },
+    /// The ledger stopped the call before it was sent.
+    #[error("not sent to {provider}: {reason}")]
+    NotSent {
+        /// The provider that was not called.
+        provider: &'static str,
+        /// Why.
+        reason: NotSent,
+    },
     /// An answer we cannot interpret: an unexpected status, body or vendor code, or a body over
     /// the size cap (the status is known by then, so is the billing).
     #[error("protocol: {detail}")]
@@ -175,6 +221,10 @@ impl Error {
             | Self::Unauthenticated { .. }
             | Self::QuotaExhausted { .. } => Retry::Never,
             Self::Throttled { .. } => Retry::Safe,
+            Self::NotSent { reason, .. } => match reason {
+                NotSent::InFlightElsewhere { .. } | NotSent::Ledger { .. } => Retry::Safe,
+                NotSent::Unresolved { .. } | NotSent::FailedEarlier { .. } => Retry::Never,
+            },
             Self::VendorUnavailable { billed, .. } | Self::Protocol { billed, .. } => {
                 if *billed {
                     Retry::MayChargeAgain

@@ -18,15 +18,17 @@ mod capability;
 mod error;
 mod report;
 mod request;
+mod target;
 
 use std::fmt;
 
 pub use capability::{Capabilities, Price};
-pub use error::{Error, Field, InvalidInput, Retry, TransportFailure};
+pub use error::{Error, Field, InvalidInput, NotSent, Retry, TransportFailure};
 pub use report::{
     Billing, Details, FaceOutcome, Report, Route, RouteStep, Trace, UnverifiableReason, Verdict,
 };
 pub use request::{Check, Checks, FaceRequest, IdentityRequest, MobileRequest, Request};
+pub use target::Target;
 
 /// A verification vendor. Object safe: hold providers as `Arc<dyn Provider>`.
 ///
@@ -38,6 +40,12 @@ pub trait Provider: fmt::Debug + Send + Sync {
 
     /// Which checks it performs and what a call costs.
     fn capabilities(&self) -> Capabilities;
+
+    /// Where its calls go (id, base URL, account fingerprint): answers recorded in a ledger
+    /// are bound to it. The default binds by id alone; providers that call a gateway say more.
+    fn target(&self) -> Target {
+        Target::unbound(self.id())
+    }
 
     /// Runs one verification. A request for a check the provider does not perform fails with
     /// [`Error::UnsupportedCheck`] without any call.

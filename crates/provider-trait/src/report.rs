@@ -2,10 +2,10 @@
 
 use chrono::NaiveDate;
 use idcheck_core::{Carrier, IdKind, IdNumber, Sex};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The authority's answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "verdict", content = "reason")]
 #[non_exhaustive]
 pub enum Verdict {
@@ -19,18 +19,30 @@ pub enum Verdict {
 }
 
 impl std::fmt::Display for Verdict {
-    /// `match`, `mismatch`, or `unverifiable (NoRecord)` …: for people and logs.
+    /// `match`, `mismatch`, or `unverifiable (no_record)` …: the words the JSON uses.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Match => f.write_str("match"),
             Self::Mismatch => f.write_str("mismatch"),
-            Self::Unverifiable(reason) => write!(f, "unverifiable ({reason:?})"),
+            Self::Unverifiable(reason) => write!(f, "unverifiable ({})", reason.label()),
+        }
+    }
+}
+
+impl UnverifiableReason {
+    /// The word the JSON uses, e.g. `no_record`.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::NoRecord => "no_record",
+            Self::NoPhotoOnFile => "no_photo_on_file",
+            Self::Inconclusive => "inconclusive",
         }
     }
 }
 
 /// Why the authority could not answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UnverifiableReason {
@@ -43,7 +55,7 @@ pub enum UnverifiableReason {
 }
 
 /// The face comparison's answer, for face checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FaceOutcome {
@@ -132,7 +144,7 @@ fn serialize_carrier<S: serde::Serializer>(c: &Option<Carrier>, s: S) -> Result<
 
 /// Whether the call was billed. The gateway bills HTTP 200 answers only, so business failures
 /// (mismatch, no record) are billed, and gateway refusals are not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Billing {
     /// The vendor answered with HTTP 200: one call charged.
@@ -193,7 +205,8 @@ pub struct Route {
     /// What the billed calls cost, when every billed provider has a unit price set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::Price>,
-    /// Answered from a cache: no call was made.
+    /// Answered from the ledger (an earlier paid answer for the same inputs and target): no
+    /// call was made.
     pub cached: bool,
 }
 

@@ -1,0 +1,274 @@
+//! The in-memory store: for tests and short-lived programs. Exclusion within one process.
+
+use std::sync::{Mutex, PoisonError};
+
+use crate::LedgerError;
+use crate::record::{
+    CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats, billing_str, parse_billing,
+};
+use crate::store::{AnswerRow, Store};
+
+#[derive(Debug, Default)]
+pub(crate) struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    key_check: Option<String>,
+    calls: Vec<Row>,
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    id: i64,
+    claim: NewClaim,
+    state: CallState,
+    lease_until_ms: i64,
+    ended_at_ms: Option<i64>,
+    end: Option<CallEnd>,
+}
+
+impl Row {
+    fn record(&self) -> CallRecord {
+        CallRecord {
+            id: crate::CallId(self.id),
+            entry: self.claim.entry.clone(),
+            vendor: self.claim.vendor.clone(),
+            base_url: self.claim.base_url.clone(),
+            state: self.state,
+            claimed_at_ms: self.claim.now_ms,
+            ended_at_ms: self.ended_at_ms,
+            billing: self
+                .end
+                .as_ref()
+                .and_then(|e| parse_billing(Some(billing_str(e.billing)))),
+            cost_milli_yuan: self.end.as_ref().and_then(|e| e.cost_milli_yuan),
+            outcome: self.end.as_ref().map(|e| e.outcome.clone()),
+            gateway_request_id: self.end.as_ref().and_then(|e| e.gateway_request_id.clone()),
+            vendor_request_id: self.end.as_ref().and_then(|e| e.vendor_request_id.clone()),
+            client: self.claim.client.clone(),
+        }
+    }
+}
+
+impl MemoryStore {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+const fn is_open(state: CallState) -> bool {
+    matches!(state, CallState::Claimed | CallState::Unresolved)
+}
+
+#[async_trait::async_trait]
+impl Store for MemoryStore {
+    async fn init(&self, key_check: &str) -> Result<(), LedgerError> {
+        self.with(|s| match &s.key_check {
+            Some(stored) if stored != key_check => Err(LedgerError::WrongKey {
+                location: "memory".to_owned(),
+            }),
+            Some(_) => Ok(()),
+            None => {
+                s.key_check = Some(key_check.to_owned());
+                Ok(())
+            }
+        })
+    }
+
+    async fn insert_claim(&self, claim: &NewClaim) -> Result<Option<i64>, LedgerError> {
+        Ok(self.with(|s| {
+            let taken = s.calls.iter().any(|r| {
+                is_open(r.state) && r.claim.entry == claim.entry && r.claim.target == claim.target
+            });
+            if taken {
+                return None;
+            }
+            let id = s.calls.last().map_or(1, |r| r.id + 1);
+            s.calls.push(Row {
+                id,
+                claim: claim.clone(),
+                state: CallState::Claimed,
+                lease_until_ms: claim.lease_until_ms,
+                ended_at_ms: None,
+                end: None,
+            });
+            Some(id)
+        }))
+    }
+
+    async fn open_call(&self, entry: &str, target: &str) -> Result<Option<OpenCall>, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter()
+                .find(|r| is_open(r.state) && r.claim.entry == entry && r.claim.target == target)
+                .map(|r| OpenCall {
+                    id: r.id,
+                    state: r.state,
+                    lease_until_ms: r.lease_until_ms,
+                })
+        }))
+    }
+
+    async fn latest_answer(
+        &self,
+        entry: &str,
+        target: &str,
+        since_ms: i64,
+    ) -> Result<Option<AnswerRow>, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter()
+                .rev()
+                .filter(|r| {
+                    r.state == CallState::Answered
+                        && r.claim.entry == entry
+                        && r.claim.target == target
+                        && r.ended_at_ms.is_some_and(|t| t >= since_ms)
+                })
+                .find_map(|r| {
+                    let answer = r.end.as_ref()?.answer.clone()?;
+                    Some((r.id, r.ended_at_ms?, answer))
+                })
+        }))
+    }
+
+    async fn delete_claim(&self, id: i64, holder: &str) -> Result<(), LedgerError> {
+        self.with(|s| {
+            s.calls.retain(|r| {
+                !(r.id == id && r.state == CallState::Claimed && r.claim.holder == holder)
+            });
+        });
+        Ok(())
+    }
+
+    async fn expire(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter_mut()
+                .find(|r| r.id == id && r.state == CallState::Claimed && r.lease_until_ms < now_ms)
+                .map(|r| r.state = CallState::Unresolved)
+                .is_some()
+        }))
+    }
+
+    async fn mark_resent(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter_mut()
+                .find(|r| r.id == id && r.state == CallState::Unresolved)
+                .map(|r| {
+                    r.state = CallState::Resent;
+                    r.ended_at_ms = Some(now_ms);
+                })
+                .is_some()
+        }))
+    }
+
+    async fn finish(
+        &self,
+        id: i64,
+        holder: &str,
+        end: &CallEnd,
+        now_ms: i64,
+    ) -> Result<bool, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter_mut()
+                .find(|r| {
+                    r.id == id
+                        && r.claim.holder == holder
+                        && matches!(r.state, CallState::Claimed | CallState::Unresolved)
+                })
+                .map(|r| {
+                    r.state = end.state;
+                    r.ended_at_ms = Some(now_ms);
+                    r.end = Some(end.clone());
+                })
+                .is_some()
+        }))
+    }
+
+    async fn renew(&self, id: i64, holder: &str, until_ms: i64) -> Result<bool, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter_mut()
+                .find(|r| r.id == id && r.claim.holder == holder && r.state == CallState::Claimed)
+                .map(|r| r.lease_until_ms = r.lease_until_ms.max(until_ms))
+                .is_some()
+        }))
+    }
+
+    async fn calls_in(&self, state: CallState) -> Result<Vec<CallRecord>, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter()
+                .filter(|r| r.state == state)
+                .map(Row::record)
+                .collect()
+        }))
+    }
+
+    async fn calls_since(&self, since_ms: i64) -> Result<Vec<CallRecord>, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter()
+                .filter(|r| r.claim.now_ms >= since_ms)
+                .map(Row::record)
+                .collect()
+        }))
+    }
+
+    async fn resolve(&self, id: i64, end: &CallEnd, now_ms: i64) -> Result<bool, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .iter_mut()
+                .find(|r| r.id == id && r.state == CallState::Unresolved)
+                .map(|r| {
+                    r.state = end.state;
+                    r.ended_at_ms = Some(now_ms);
+                    r.end = Some(end.clone());
+                })
+                .is_some()
+        }))
+    }
+
+    async fn purge(&self, before_ms: i64) -> Result<u64, LedgerError> {
+        Ok(self.with(|s| {
+            let before = s.calls.len();
+            s.calls
+                .retain(|r| is_open(r.state) || r.ended_at_ms.is_none_or(|t| t >= before_ms));
+            (before - s.calls.len()) as u64
+        }))
+    }
+
+    async fn stats(&self) -> Result<Stats, LedgerError> {
+        Ok(self.with(|s| {
+            let mut stats = Stats::default();
+            let mut entries = std::collections::HashSet::new();
+            for r in &s.calls {
+                entries.insert(r.claim.entry.as_str());
+                match r.state {
+                    CallState::Claimed => stats.claimed += 1,
+                    CallState::Answered => stats.answered += 1,
+                    CallState::Released => stats.released += 1,
+                    CallState::Unresolved => stats.unresolved += 1,
+                    CallState::Resent => stats.resent += 1,
+                }
+                if let Some(end) = &r.end {
+                    if end.billing == provider_trait::Billing::Billed {
+                        stats.billed += 1;
+                        stats.cost_milli_yuan += end.cost_milli_yuan.unwrap_or(0);
+                    }
+                }
+            }
+            stats.entries = entries.len() as u64;
+            stats
+        }))
+    }
+
+    async fn ping(&self) -> Result<(), LedgerError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! PostgreSQL: one ledger for many processes and machines. Migrations run under an advisory
+//! lock, so replicas starting at once do not race.
+
+use std::str::FromStr as _;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::LedgerError;
+use crate::record::{CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats};
+use crate::sql::{SCHEMA_VERSION, sql_store};
+use crate::store::AnswerRow;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS idcheck_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS idcheck_calls (
+        id BIGSERIAL PRIMARY KEY,
+        entry TEXT NOT NULL, target TEXT NOT NULL, vendor TEXT NOT NULL, base_url TEXT NOT NULL,
+        state TEXT NOT NULL, holder TEXT NOT NULL, client TEXT,
+        claimed_at BIGINT NOT NULL, lease_until BIGINT NOT NULL, ended_at BIGINT,
+        billing TEXT, cost_milli BIGINT, outcome TEXT, answer TEXT,
+        gateway_request_id TEXT, vendor_request_id TEXT)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS idcheck_calls_open ON idcheck_calls (entry, target)
+        WHERE state IN ('claimed', 'unresolved')",
+    "CREATE INDEX IF NOT EXISTS idcheck_calls_answers ON idcheck_calls (entry, target, ended_at)
+        WHERE state = 'answered'",
+    "CREATE INDEX IF NOT EXISTS idcheck_calls_state ON idcheck_calls (state)",
+    "CREATE INDEX IF NOT EXISTS idcheck_calls_claimed_at ON idcheck_calls (claimed_at)",
+];
+
+/// Any number; the same in every process that migrates this schema.
+const MIGRATION_LOCK: i64 = 0x1dc4_ec6b_1ed6;
+
+#[derive(Debug)]
+pub(crate) struct PostgresStore {
+    pool: sqlx::PgPool,
+    location: String,
+    schema: Option<String>,
+}
+
+/// `url` without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl PostgresStore {
+    /// Opens `url`; a `schema=NAME` query parameter puts the ledger's tables in that schema
+    /// (created if missing), so one database can hold several ledgers.
+    pub(crate) async fn open(url: &str) -> Result<Self, LedgerError> {
+        let location = redact(url);
+        let open_error = |reason: String| LedgerError::Open {
+            location: location.clone(),
+            reason,
+        };
+        let (url, schema) = take_schema(url);
+        if let Some(schema) = &schema {
+            if schema.is_empty()
+                || !schema
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(LedgerError::Location {
+                    location,
+                    reason: "schema= takes letters, digits and _ only".to_owned(),
+                });
+            }
+        }
+        let mut options =
+            PgConnectOptions::from_str(&url).map_err(|e| open_error(e.to_string()))?;
+        if let Some(schema) = &schema {
+            options = options.options([("search_path", schema.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(Self {
+            pool,
+            location,
+            schema,
+        })
+    }
+
+    async fn migrate(&self) -> Result<(), LedgerError> {
+        let open_error = |e: sqlx::Error| LedgerError::Open {
+            location: self.location.clone(),
+            reason: e.to_string(),
+        };
+        let mut tx = self.pool.begin().await.map_err(open_error)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(open_error)?;
+        if let Some(schema) = &self.schema {
+            // Checked above: letters, digits and _ only.
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(open_error)?;
+        }
+        for statement in SCHEMA {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(open_error)?;
+        }
+        sqlx::query(crate::sql::META_INSERT)
+            .bind("schema_version")
+            .bind(SCHEMA_VERSION.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(open_error)?;
+        let version: String = sqlx::query_scalar(crate::sql::META_GET)
+            .bind("schema_version")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(open_error)?;
+        tx.commit().await.map_err(open_error)?;
+        crate::sql::check_version(&self.location, &version)
+    }
+
+    #[allow(clippy::unnecessary_wraps, clippy::unused_self)]
+    fn check_identity(&self) -> Result<(), LedgerError> {
+        Ok(())
+    }
+}
+
+/// Splits a `schema=NAME` query parameter off `url`.
+fn take_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("schema=") {
+            Some(name) => {
+                schema = Some(name.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, schema)
+}
+
+sql_store!(PostgresStore, sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_shown_and_schemas_are_taken_off() {
+        assert_eq!(
+            redact("postgres://app:secret@db:5432/ledger"),
+            "postgres://app@db:5432/ledger"
+        );
+        assert_eq!(redact("postgres://db/ledger"), "postgres://db/ledger");
+        assert_eq!(
+            take_schema("postgres://db/x?schema=a1&sslmode=disable"),
+            (
+                "postgres://db/x?sslmode=disable".to_owned(),
+                Some("a1".to_owned())
+            )
+        );
+        assert_eq!(
+            take_schema("postgres://db/x"),
+            ("postgres://db/x".to_owned(), None)
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! The embedded default: one SQLite file (WAL, busy timeout) shared by every process on the
+//! machine that opens it.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::LedgerError;
+use crate::record::{CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats};
+use crate::sql::{SCHEMA_VERSION, sql_store};
+use crate::store::AnswerRow;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS idcheck_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS idcheck_calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        entry TEXT NOT NULL, target TEXT NOT NULL, vendor TEXT NOT NULL, base_url TEXT NOT NULL,
+        state TEXT NOT NULL, holder TEXT NOT NULL, client TEXT,
+        claimed_at INTEGER NOT NULL, lease_until INTEGER NOT NULL, ended_at INTEGER,
+        billing TEXT, cost_milli INTEGER, outcome TEXT, answer TEXT,
+        gateway_request_id TEXT, vendor_request_id TEXT)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS idcheck_calls_open ON idcheck_calls (entry, target)
+        WHERE state IN ('claimed', 'unresolved')",
+    "CREATE INDEX IF NOT EXISTS idcheck_calls_answers ON idcheck_calls (entry, target, ended_at)
+        WHERE state = 'answered'",
+    "CREATE INDEX IF NOT EXISTS idcheck_calls_state ON idcheck_calls (state)",
+    "CREATE INDEX IF NOT EXISTS idcheck_calls_claimed_at ON idcheck_calls (claimed_at)",
+];
+
+#[derive(Debug)]
+pub(crate) struct SqliteStore {
+    pool: sqlx::SqlitePool,
+    location: String,
+    path: PathBuf,
+    /// Device and inode of the file when opened: a file deleted or replaced while in use is
+    /// noticed instead of written to unseen.
+    identity: Option<(u64, u64)>,
+}
+
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).ok().map(|_| (0, 0))
+    }
+}
+
+impl SqliteStore {
+    pub(crate) async fn open(path: &Path) -> Result<Self, LedgerError> {
+        let location = path.display().to_string();
+        let open_error = |reason: String| LedgerError::Open {
+            location: location.clone(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|e| open_error(e.to_string()))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL with NORMAL survives a killed process (what "never pay twice" needs); only
+            // a power loss can drop the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(Self {
+            pool,
+            identity: file_identity(path),
+            path: path.to_owned(),
+            location,
+        })
+    }
+
+    async fn migrate(&self) -> Result<(), LedgerError> {
+        let open_error = |e: sqlx::Error| LedgerError::Open {
+            location: self.location.clone(),
+            reason: e.to_string(),
+        };
+        let mut tx = self.pool.begin().await.map_err(open_error)?;
+        for statement in SCHEMA {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(open_error)?;
+        }
+        sqlx::query(crate::sql::META_INSERT)
+            .bind("schema_version")
+            .bind(SCHEMA_VERSION.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(open_error)?;
+        let version: String = sqlx::query_scalar(crate::sql::META_GET)
+            .bind("schema_version")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(open_error)?;
+        tx.commit().await.map_err(open_error)?;
+        crate::sql::check_version(&self.location, &version)
+    }
+
+    fn check_identity(&self) -> Result<(), LedgerError> {
+        if self.identity.is_some() && file_identity(&self.path) != self.identity {
+            return Err(LedgerError::Lost(format!(
+                "the file {} was deleted or replaced",
+                self.location
+            )));
+        }
+        Ok(())
+    }
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite);
