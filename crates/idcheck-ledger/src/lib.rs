@@ -187,17 +187,33 @@ impl Ledger {
     pub async fn open(location: &str, key: LedgerKey) -> Result<Self, LedgerError> {
         let (store, shown): (Box<dyn Store>, String) = open_store(location).await?;
         store.init(&key.check_value()).await?;
+        Ok(Self::with_store(store, key, shown))
+    }
+
+    /// A new ledger in memory, for one process: tests, short-lived programs, and routers given
+    /// no other.
+    #[must_use]
+    pub fn in_memory(key: LedgerKey) -> Self {
+        Self::with_store(
+            Box::new(memory::MemoryStore::default()),
+            key,
+            "memory".to_owned(),
+        )
+    }
+
+    fn with_store(store: Box<dyn Store>, key: LedgerKey, location: String) -> Self {
         let mut nonce = [0; 8];
-        getrandom::fill(&mut nonce).map_err(|_| LedgerError::Store("no randomness".into()))?;
-        Ok(Self {
+        // Two holders in one process only need different nonces; the pid separates processes.
+        let _ = getrandom::fill(&mut nonce);
+        Self {
             store,
             key,
-            location: shown,
+            location,
             holder: format!("{}-{}", std::process::id(), key::hex(&nonce)),
             lease: DEFAULT_LEASE,
             wait: DEFAULT_WAIT,
             max_age: DEFAULT_MAX_AGE,
-        })
+        }
     }
 
     /// Answers older than `max_age` are not reused.

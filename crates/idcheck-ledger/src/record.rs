@@ -48,6 +48,7 @@ impl CallState {
         }
     }
 
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn parse(text: &str) -> Result<Self, crate::LedgerError> {
         Ok(match text {
             "claimed" => Self::Claimed,

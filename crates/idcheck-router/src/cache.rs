@@ -1,12 +1,10 @@
-//! Answers remembered for a while, under keys that are salted hashes: a cache never holds an
-//! ID number, a name or a mobile in plain text.
+//! An in-process key for a request: a salted hash, for grouping identical requests (a batch's
+//! duplicate rows) without holding an ID number, a name or a mobile in plain text. Keys that
+//! outlive the process are the ledger's (HMACs under a secret key).
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
 
-use provider_trait::{Report, Request};
+use provider_trait::Request;
 use sha2::{Digest, Sha256};
 
 /// A salted SHA-256 of a request's inputs. `Debug` shows its first bytes only.
@@ -61,91 +59,5 @@ impl fmt::Debug for CacheKey {
             "CacheKey({:02x}{:02x}{:02x}{:02x}…)",
             self.0[0], self.0[1], self.0[2], self.0[3]
         )
-    }
-}
-
-/// Where a router keeps answers. Implementations decide how long an answer stays valid.
-pub trait AnswerCache: fmt::Debug + Send + Sync {
-    /// The key for `request`, salted as this cache salts; `None` when it must not be cached.
-    fn key(&self, request: &Request) -> Option<CacheKey>;
-    /// A still-valid answer.
-    fn get(&self, key: &CacheKey) -> Option<Report>;
-    /// Remembers an answer.
-    fn put(&self, key: CacheKey, report: Report);
-}
-
-/// An in-memory [`AnswerCache`]: answers stay valid for a fixed time. The salt is random per
-/// cache, so its keys are useless outside the process.
-pub struct MemoryCache {
-    salt: [u8; 32],
-    ttl: Duration,
-    entries: Mutex<HashMap<CacheKey, (Instant, Report)>>,
-}
-
-impl MemoryCache {
-    /// A cache whose answers stay valid for `ttl`.
-    ///
-    /// # Panics
-    ///
-    /// When the operating system has no randomness to give (it always has, on supported
-    /// targets).
-    #[must_use]
-    pub fn new(ttl: Duration) -> Self {
-        let mut salt = [0; 32];
-        getrandom::fill(&mut salt).unwrap_or_else(|e| panic!("no randomness for a salt: {e}"));
-        Self {
-            salt,
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Answers held, expired ones included until they are next looked up.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    /// Whether nothing is held.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl fmt::Debug for MemoryCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryCache")
-            .field("ttl", &self.ttl)
-            .field("entries", &self.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl AnswerCache for MemoryCache {
-    fn key(&self, request: &Request) -> Option<CacheKey> {
-        CacheKey::of(request, &self.salt)
-    }
-
-    fn get(&self, key: &CacheKey) -> Option<Report> {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        match entries.get(key) {
-            Some((stored, report)) if stored.elapsed() < self.ttl => Some(report.clone()),
-            Some(_) => {
-                entries.remove(key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    fn put(&self, key: CacheKey, report: Report) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, (Instant::now(), report));
     }
 }

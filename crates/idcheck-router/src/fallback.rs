@@ -1,36 +1,49 @@
-//! Several providers in order: ask the first; move on only when no billed answer came.
+//! Several providers in order: ask the first; move on only when no billed answer came. Every
+//! vendor call goes through the ledger: claimed before it is sent, recorded when it ends.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use idcheck_ledger::{Claim, ClaimPolicy, EntryKey, Ledger, LedgerKey};
 use provider_trait::{
-    Billing, Capabilities, Checks, Error, Price, Provider, Report, Request, Route, RouteStep,
-    Verdict,
+    Billing, Capabilities, Checks, Error, NotSent, Price, Provider, Report, Request, Route,
+    RouteStep, Verdict,
 };
-
-use crate::AnswerCache;
 
 /// The provider id of a [`Fallback`].
 pub const FALLBACK_ID: &str = "fallback";
+
+type Flight = tokio::sync::watch::Receiver<Option<Routed>>;
 
 /// A provider made of providers. It asks them in order and
 /// - stops at `Match` or `Mismatch`;
 /// - moves to the next on `Unverifiable`, or on an error that was not billed (gateway
 ///   throttling, quota exhausted, vendor down before billing, connect failure);
 /// - stops at an error that was or may have been billed (a timeout after sending, a vendor's
-///   billed refusal), unless [`Fallback::continue_after_billed_errors`] says otherwise.
+///   billed refusal), unless [`Fallback::continue_after_billed_errors`] says otherwise;
+/// - stops when the ledger says not to send (an unresolved earlier call, a call in flight
+///   elsewhere past the wait, the ledger unreachable).
+///
+/// Every call is claimed in its [`Ledger`] first and recorded when it ends, so an answer
+/// within the ledger's maximum age is reused instead of paid for again, and identical
+/// requests in flight in this process share one route (single-flight).
 ///
 /// The report's [`Route`] names every provider asked, the billed calls and, where every billed
 /// provider has a unit price, the cost.
 #[derive(Debug)]
 pub struct Fallback {
     providers: Vec<Arc<dyn Provider>>,
-    cache: Option<Arc<dyn AnswerCache>>,
+    ledger: Arc<Ledger>,
+    policy: ClaimPolicy,
     after_billed_errors: bool,
+    flights: Mutex<HashMap<EntryKey, Flight>>,
+    coalesced: AtomicU64,
 }
 
 /// The full outcome of routing a request: the answer or the last error, and the route either
 /// way (an error cannot carry it).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Routed {
     /// The answer, or the error that ended the route.
     pub result: Result<Report, Error>,
@@ -39,13 +52,23 @@ pub struct Routed {
 }
 
 impl Fallback {
-    /// The providers, asked in this order.
+    /// The providers, asked in this order, over a new in-memory ledger (answers reused
+    /// within this process only; see [`Fallback::with_ledger`]).
+    ///
+    /// # Panics
+    ///
+    /// When the operating system has no randomness for the ledger key (it always has, on
+    /// supported targets).
     #[must_use]
     pub fn new(providers: Vec<Arc<dyn Provider>>) -> Self {
+        let key = LedgerKey::random().unwrap_or_else(|e| panic!("{e}"));
         Self {
             providers,
-            cache: None,
+            ledger: Arc::new(Ledger::in_memory(key)),
+            policy: ClaimPolicy::default(),
             after_billed_errors: false,
+            flights: Mutex::new(HashMap::new()),
+            coalesced: AtomicU64::new(0),
         }
     }
 
@@ -61,10 +84,19 @@ impl Fallback {
         Self::new(providers)
     }
 
-    /// Answers the same request within the cache's lifetime without a call.
+    /// Records every call in `ledger` and answers from it: shared with other routers,
+    /// processes and machines that use the same store and key.
     #[must_use]
-    pub fn with_cache(mut self, cache: Arc<dyn AnswerCache>) -> Self {
-        self.cache = Some(cache);
+    pub fn with_ledger(mut self, ledger: Arc<Ledger>) -> Self {
+        self.ledger = ledger;
+        self
+    }
+
+    /// What every route asks of the ledger (fresh answers only, re-send unresolved calls,
+    /// the client), unless [`Fallback::route_with`] says otherwise.
+    #[must_use]
+    pub fn with_policy(mut self, policy: ClaimPolicy) -> Self {
+        self.policy = policy;
         self
     }
 
@@ -82,20 +114,69 @@ impl Fallback {
         &self.providers
     }
 
-    /// Routes `request`, returning the route whatever the outcome.
+    /// The ledger every call goes through.
+    #[must_use]
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    /// Requests that were answered by joining an identical request already in flight.
+    #[must_use]
+    pub fn coalesced(&self) -> u64 {
+        self.coalesced.load(Ordering::Relaxed)
+    }
+
+    /// Routes `request` under the router's policy, returning the route whatever the outcome.
     pub async fn route(&self, request: &Request) -> Routed {
-        let mut route = Route::default();
-        let key = self.cache.as_ref().and_then(|cache| cache.key(request));
-        if let (Some(cache), Some(key)) = (&self.cache, &key) {
-            if let Some(mut report) = cache.get(key) {
-                route.cached = true;
-                report.route = Some(route.clone());
-                return Routed {
-                    result: Ok(report),
-                    route,
+        self.route_with(request, &self.policy).await
+    }
+
+    /// Routes `request` under `policy`. Identical requests already in flight in this router
+    /// are joined, not sent again: the joiner gets the same answer, with nothing billed to it.
+    pub async fn route_with(&self, request: &Request, policy: &ClaimPolicy) -> Routed {
+        let key = self.ledger.entry_key(request);
+        let joined = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            match flights.get(&key) {
+                Some(flight) => Err(flight.clone()),
+                None => {
+                    let (sender, receiver) = tokio::sync::watch::channel(None);
+                    flights.insert(key, receiver);
+                    Ok(sender)
+                }
+            }
+        };
+        match joined {
+            Ok(sender) => {
+                // Removed however this future ends (even dropped mid-call): the joiners then
+                // see the sender gone and route themselves.
+                let _leave = Leave {
+                    flights: &self.flights,
+                    key,
                 };
+                let routed = self.route_through_ledger(request, policy).await;
+                let _ = sender.send(Some(routed.clone()));
+                routed
+            }
+            Err(mut flight) => {
+                let shared = flight
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|r| r.clone());
+                match shared {
+                    Some(routed) => {
+                        self.coalesced.fetch_add(1, Ordering::Relaxed);
+                        joined_copy(routed)
+                    }
+                    None => Box::pin(self.route_with(request, policy)).await,
+                }
             }
         }
+    }
+
+    async fn route_through_ledger(&self, request: &Request, policy: &ClaimPolicy) -> Routed {
+        let mut route = Route::default();
         let mut cost = Some(Price::from_milli_yuan(0));
         let mut last: Option<Result<Report, Error>> = None;
         let mut best: Option<Report> = None;
@@ -103,10 +184,16 @@ impl Fallback {
             if !provider.capabilities().supports(request.check()) {
                 continue;
             }
-            let result = provider.verify(request).await;
-            let (outcome, billing) = match &result {
-                Ok(report) => (report.verdict.to_string(), report.trace.billing),
-                Err(error) => (error.to_string(), error.billing()),
+            let (result, reused) = self.ask(provider.as_ref(), request, policy).await;
+            let billing = match (&result, reused) {
+                (_, true) => Billing::NotBilled,
+                (Ok(report), false) => report.trace.billing,
+                (Err(error), false) => error.billing(),
+            };
+            let outcome = match &result {
+                Ok(report) if reused => format!("{} (from the ledger)", report.verdict),
+                Ok(report) => report.verdict.to_string(),
+                Err(error) => error.to_string(),
             };
             match billing {
                 Billing::Billed => {
@@ -118,11 +205,15 @@ impl Fallback {
                 Billing::Unknown => route.maybe_billed_calls += 1,
                 Billing::NotBilled => {}
             }
+            route.cached |= reused;
             route
                 .tried
                 .push(RouteStep::new(provider.id(), outcome, billing));
             let next = match &result {
                 Ok(report) => matches!(report.verdict, Verdict::Unverifiable(_)),
+                // The ledger said not to send: the next vendor would pay for what this one
+                // may already have answered.
+                Err(Error::NotSent { .. }) => false,
                 // Free to move on; a vendor's own offline refusal (e.g. of a virtual-operator
                 // number) may not be another's.
                 Err(_) if billing == Billing::NotBilled => true,
@@ -137,15 +228,21 @@ impl Fallback {
             }
         }
         // An "unverifiable" answer says more than a later unbilled refusal.
-        if let (Some(Err(_)), Some(report)) = (&last, best) {
-            last = Some(Ok(report));
+        if let (Some(Err(error)), Some(report)) = (&last, best) {
+            if !matches!(error, Error::NotSent { .. }) {
+                last = Some(Ok(report));
+            }
         }
-        route.cost = cost.filter(|_| route.billed_calls > 0);
+        route.cost = if route.billed_calls > 0 {
+            cost
+        } else if route.cached && route.maybe_billed_calls == 0 {
+            // Reused answers cost nothing now.
+            Some(Price::from_milli_yuan(0))
+        } else {
+            None
+        };
         let result = match last {
             Some(Ok(mut report)) => {
-                if let (Some(cache), Some(key)) = (&self.cache, key) {
-                    cache.put(key, report.clone());
-                }
                 report.route = Some(route.clone());
                 Ok(report)
             }
@@ -156,6 +253,93 @@ impl Fallback {
             }),
         };
         Routed { result, route }
+    }
+
+    /// One provider, through the ledger: the result, and whether it was reused.
+    async fn ask(
+        &self,
+        provider: &dyn Provider,
+        request: &Request,
+        policy: &ClaimPolicy,
+    ) -> (Result<Report, Error>, bool) {
+        let not_sent = |reason| Error::NotSent {
+            provider: provider.id(),
+            reason,
+        };
+        let ledger_error = |e: idcheck_ledger::LedgerError| {
+            not_sent(NotSent::Ledger {
+                detail: e.to_string(),
+            })
+        };
+        let claim = match self
+            .ledger
+            .claim_waiting(request, &provider.target(), policy)
+            .await
+        {
+            Ok(claim) => claim,
+            Err(e) => return (Err(ledger_error(e)), false),
+        };
+        match claim {
+            Claim::Send(call) => {
+                let result = self.ledger.hold(&call, provider.verify(request)).await;
+                let price = provider.capabilities().unit_price();
+                match self.ledger.record(call, request, &result, price).await {
+                    Ok(()) => (result, false),
+                    // Not recorded: nothing more is sent for this request. The call itself
+                    // is left claimed in the ledger and turns unresolved.
+                    Err(e) => (Err(ledger_error(e)), false),
+                }
+            }
+            Claim::Reused(reused) => match reused.answer.to_report(provider.id()) {
+                Some(report) => (Ok(report), true),
+                None => (
+                    Err(not_sent(NotSent::FailedEarlier {
+                        call: reused.call.0,
+                        outcome: reused.answer.error.unwrap_or_default(),
+                    })),
+                    true,
+                ),
+            },
+            Claim::InFlight { call, .. } => (
+                Err(not_sent(NotSent::InFlightElsewhere { call: call.0 })),
+                false,
+            ),
+            Claim::Unresolved(call) => (Err(not_sent(NotSent::Unresolved { call: call.0 })), false),
+            // `Claim` may grow; anything new is not a reason to send.
+            _ => (
+                Err(not_sent(NotSent::Ledger {
+                    detail: "unknown claim outcome".to_owned(),
+                })),
+                false,
+            ),
+        }
+    }
+}
+
+/// The joiner's copy of a shared route: same answer, nothing billed to it.
+fn joined_copy(mut routed: Routed) -> Routed {
+    let mut route = Route::default();
+    route.cached = true;
+    route.cost = Some(Price::from_milli_yuan(0));
+    if let Ok(report) = &mut routed.result {
+        report.route = Some(route.clone());
+    }
+    routed.route = route;
+    routed
+}
+
+/// Takes a flight out of the map when its leader ends.
+struct Leave<'a> {
+    flights: &'a Mutex<HashMap<EntryKey, Flight>>,
+    key: EntryKey,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
     }
 }
 

@@ -1,23 +1,25 @@
-//! A fallback router over idcheck providers, and an answer cache that never holds personal
-//! data in plain text.
+//! A fallback router over idcheck providers, on the ledger of paid calls.
 //!
 //! [`Fallback`] is itself a [`provider_trait::Provider`]: it asks its providers in order (or
 //! cheapest first, [`Fallback::by_price`]), moves to the next only when an answer is
 //! `Unverifiable` or an error was not billed, and says in the report's `route` who was asked,
-//! how many calls were billed and what they cost. With a [`MemoryCache`], the same person
-//! asked again within the TTL is answered without a call.
+//! how many calls were billed and what they cost. Every call is claimed in an
+//! [`idcheck_ledger::Ledger`] before it is sent and recorded when it ends: the same person
+//! asked again within the ledger's maximum age is answered without a call, and identical
+//! requests in flight at once make one call.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use std::time::Duration;
-//! use idcheck_router::{Fallback, MemoryCache};
-//! let router = Fallback::by_price(vec![/* Arc<dyn Provider>, … */])
-//!     .with_cache(Arc::new(MemoryCache::new(Duration::from_secs(24 * 3600))));
+//! use idcheck_ledger::{Ledger, LedgerKey};
+//! use idcheck_router::Fallback;
+//! let ledger = Arc::new(Ledger::in_memory(LedgerKey::random()?));
+//! let router = Fallback::by_price(vec![/* Arc<dyn Provider>, … */]).with_ledger(ledger);
 //! assert!(router.providers().is_empty());
+//! # Ok::<(), idcheck_ledger::KeyError>(())
 //! ```
 
 mod cache;
 mod fallback;
 
-pub use cache::{AnswerCache, CacheKey, MemoryCache};
+pub use cache::CacheKey;
 pub use fallback::{FALLBACK_ID, Fallback, Routed};

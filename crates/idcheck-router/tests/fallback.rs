@@ -6,11 +6,14 @@ use std::time::Duration;
 use aliyun_gateway::{Auth, BaseUrl, GatewayClient};
 use httpmock::prelude::*;
 use idcheck_core::{IdNumber, Mobile, Name};
-use idcheck_router::{AnswerCache, CacheKey, Fallback, MemoryCache};
+use idcheck_ledger::{ClaimPolicy, Ledger, LedgerKey};
+use idcheck_router::{CacheKey, Fallback};
 use provider_checkone::CheckOne;
 use provider_idcardcert::IdCardCert;
 use provider_idenauthen::IdenAuthen;
-use provider_trait::{Billing, Error, Price, Provider, Request, UnverifiableReason, Verdict};
+use provider_trait::{
+    Billing, Error, NotSent, Price, Provider, Request, UnverifiableReason, Verdict,
+};
 
 const APPCODE: &str = "0123456789abcdef0123456789abcdef";
 
@@ -250,41 +253,121 @@ async fn an_unverifiable_answer_is_kept_over_a_later_unbilled_refusal() {
 }
 
 #[tokio::test]
-async fn the_cache_answers_the_same_person_without_a_call() {
+async fn the_ledger_answers_the_same_person_without_a_call() {
     let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
-    let cache = Arc::new(MemoryCache::new(Duration::from_secs(3600)));
-    let fallback =
-        Fallback::new(vendors.providers(Duration::from_secs(5))).with_cache(cache.clone());
+    let fallback = Fallback::new(vendors.providers(Duration::from_secs(5)));
     let first = fallback.route(&person("张三")).await;
     assert!(!first.route.cached);
     let again = fallback.route(&person("张三")).await;
     assert!(again.route.cached);
     assert_eq!(again.route.billed_calls, 0);
-    assert_eq!(again.result.unwrap().verdict, Verdict::Match);
+    assert_eq!(again.route.cost, Some(Price::from_milli_yuan(0)));
+    let report = again.result.unwrap();
+    assert_eq!(report.verdict, Verdict::Match);
+    assert_eq!(report.trace.billing, Billing::NotBilled);
     assert_eq!(vendors.hits(), [1, 0, 0]);
     fallback.route(&person("李四")).await.result.unwrap();
     assert_eq!(vendors.hits(), [2, 0, 0]);
+    // Fresh answers only: sent again.
+    let fresh = fallback
+        .route_with(&person("张三"), &ClaimPolicy::default().fresh(true))
+        .await;
+    assert!(!fresh.route.cached);
+    assert_eq!(vendors.hits(), [3, 0, 0]);
+}
 
-    // Nothing in the cache prints an input; keys are salted per cache.
-    let debug = format!("{cache:?} {:?}", cache.key(&person("张三")));
-    assert!(
-        !debug.contains("张三") && !debug.contains("11010519491231002X"),
-        "{debug}"
-    );
-    let other = MemoryCache::new(Duration::from_secs(3600));
-    assert_ne!(cache.key(&person("张三")), other.key(&person("张三")));
-    assert_eq!(cache.key(&person("张三")), cache.key(&person("张三")));
+#[tokio::test]
+async fn routers_sharing_a_ledger_share_answers_but_not_across_targets() {
+    let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
+    let ledger = Arc::new(Ledger::in_memory(LedgerKey::random().unwrap()));
+    let one = Fallback::new(vendors.providers(Duration::from_secs(5))).with_ledger(ledger.clone());
+    let two = Fallback::new(vendors.providers(Duration::from_secs(5))).with_ledger(ledger.clone());
+    one.route(&person("张三")).await.result.unwrap();
+    assert!(two.route(&person("张三")).await.route.cached);
+    assert_eq!(vendors.hits(), [1, 0, 0]);
+    // The same vendor at another base URL is another target: called.
+    let elsewhere = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
+    let three =
+        Fallback::new(elsewhere.providers(Duration::from_secs(5))).with_ledger(ledger.clone());
+    assert!(!three.route(&person("张三")).await.route.cached);
+    assert_eq!(elsewhere.hits(), [1, 0, 0]);
 }
 
 #[tokio::test]
 async fn an_expired_answer_is_asked_again() {
     let vendors = Vendors::answering(MATCH_01, MISMATCH_0008, MATCH_10000).await;
-    let fallback = Fallback::new(vendors.providers(Duration::from_secs(5)))
-        .with_cache(Arc::new(MemoryCache::new(Duration::ZERO)));
+    let ledger = Ledger::in_memory(LedgerKey::random().unwrap()).with_max_age(Duration::ZERO);
+    let fallback =
+        Fallback::new(vendors.providers(Duration::from_secs(5))).with_ledger(Arc::new(ledger));
     fallback.route(&person("张三")).await.result.unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
     let again = fallback.route(&person("张三")).await;
     assert!(!again.route.cached);
     assert_eq!(vendors.hits(), [2, 0, 0]);
+}
+
+#[tokio::test]
+async fn a_timed_out_call_is_unresolved_and_not_sent_again_nor_to_the_next_vendor() {
+    let slow = Answer {
+        delay: Some(Duration::from_secs(3)),
+        ..MATCH_01
+    };
+    let vendors = Vendors::answering(slow, MISMATCH_0008, MATCH_10000).await;
+    let fallback = Fallback::new(vendors.providers(Duration::from_millis(150)))
+        .continue_after_billed_errors(true);
+    // Opted in to moving on after a maybe-billed error: the second vendor answers.
+    let first = fallback.route(&person("张三")).await;
+    assert_eq!(first.result.unwrap().verdict, Verdict::Mismatch);
+    assert_eq!(first.route.maybe_billed_calls, 1);
+    assert_eq!(vendors.hits(), [1, 1, 0]);
+    let again = fallback.route(&person("张三")).await;
+    assert!(
+        matches!(
+            again.result,
+            Err(Error::NotSent {
+                provider: "idcardcert",
+                reason: NotSent::Unresolved { .. }
+            })
+        ),
+        "{:?}",
+        again.result
+    );
+    assert_eq!(vendors.hits(), [1, 1, 0], "only the first route moved on");
+    assert_eq!(fallback.ledger().unresolved().await.unwrap().len(), 1);
+    // On the user's word it is sent again, to the same vendor.
+    let resent = fallback
+        .route_with(
+            &person("张三"),
+            &ClaimPolicy::default().resend_unresolved(true),
+        )
+        .await;
+    assert_eq!(resent.result.unwrap().verdict, Verdict::Mismatch);
+    assert_eq!(resent.route.tried[1].outcome, "mismatch (from the ledger)");
+    assert_eq!(vendors.hits(), [2, 1, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_identical_requests_at_once_make_one_call() {
+    let slow_match = Answer {
+        delay: Some(Duration::from_millis(200)),
+        ..MATCH_01
+    };
+    let vendors = Vendors::answering(slow_match, MISMATCH_0008, MATCH_10000).await;
+    let fallback = Arc::new(Fallback::new(vendors.providers(Duration::from_secs(5))));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let fallback = Arc::clone(&fallback);
+        tasks.spawn(async move { fallback.route(&person("张三")).await });
+    }
+    let mut billed = 0;
+    while let Some(routed) = tasks.join_next().await {
+        let routed = routed.unwrap();
+        assert_eq!(routed.result.unwrap().verdict, Verdict::Match);
+        billed += routed.route.billed_calls;
+    }
+    assert_eq!(vendors.hits(), [1, 0, 0]);
+    assert_eq!(billed, 1, "one route paid; the others joined or reused it");
+    assert!(fallback.coalesced() > 0);
 }
 
 #[tokio::test]
