@@ -34,9 +34,14 @@ pub use provider_trait as provider;
 #[cfg(feature = "_online")]
 pub use aliyun_gateway as gateway;
 
-/// The fallback router and the answer cache.
+/// The fallback router (single-flight, on the ledger).
 #[cfg(feature = "_online")]
 pub use idcheck_router as router;
+
+/// The ledger of paid calls: memory always; SQLite and PostgreSQL with the `ledger-sqlite`
+/// and `ledger-postgres` features.
+#[cfg(feature = "_online")]
+pub use idcheck_ledger as ledger;
 
 /// Vendor `idcardcert`: ID number + name, `GET /idCardCert`.
 #[cfg(feature = "idcardcert")]

@@ -2,8 +2,10 @@
 //!
 //! Phase 1 (always, offline) parses every row and rejects the invalid ones for free;
 //! `--dry-run` stops there. Phase 2 sends each distinct valid request once through the
-//! fallback router, with bounded concurrency and a rate limit, journaling every call and
-//! answer as it happens so that re-running the same command resumes without repeating a call.
+//! fallback router on the ledger of paid calls, with bounded concurrency and a rate limit:
+//! every vendor call is claimed in the ledger before it is sent and recorded when it ends, so
+//! re-running the command (or another file, or another process on the same ledger) reuses
+//! answers instead of paying again, and a call left unresolved is never re-sent silently.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -15,13 +17,32 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use idcheck::FaceImageParser;
-use idcheck::provider::{Check, Price, Provider, Request, Verdict};
+use idcheck::ledger::{ClaimPolicy, KeySource, Ledger, LedgerKey};
+use idcheck::provider::{Check, Error, NotSent, Price, Provider, Request, Verdict};
 use idcheck::router::{Fallback, Routed};
 use serde::Serialize;
 
 use crate::batch_input::{ColumnNames, Phase1, Row, phase1, read_utf8};
-use crate::batch_journal::{Answer, Journal};
 use crate::verify_command::{self, Credentials};
+
+/// One distinct request's outcome, for the output.
+#[derive(Clone, Debug)]
+pub(crate) struct Answer {
+    pub(crate) key: String,
+    /// `match`, `mismatch`, `unverifiable`, `error`, `unresolved` or `in_flight_elsewhere`.
+    pub(crate) status: String,
+    pub(crate) provider: Option<String>,
+    pub(crate) face: Option<String>,
+    pub(crate) raw_code: Option<String>,
+    pub(crate) vendor_request_id: Option<String>,
+    pub(crate) gateway_request_id: Option<String>,
+    pub(crate) billed_calls: u32,
+    pub(crate) maybe_billed_calls: u32,
+    pub(crate) cost_milli_yuan: Option<u32>,
+    pub(crate) from_ledger: bool,
+    /// The unverifiable reason, the error, notes: never personal data.
+    pub(crate) detail: String,
+}
 
 /// Output format.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,12 +65,13 @@ pub(crate) struct Args {
     pub(crate) output: Option<PathBuf>,
     pub(crate) format: Format,
     pub(crate) unmasked: bool,
-    pub(crate) journal: Option<PathBuf>,
+    pub(crate) ledger: Option<String>,
+    pub(crate) fresh: bool,
     pub(crate) concurrency: usize,
     pub(crate) rate: f64,
     pub(crate) columns: ColumnNames,
     pub(crate) credentials: Credentials,
-    pub(crate) resend_interrupted: bool,
+    pub(crate) resend_unresolved: bool,
     pub(crate) progress_every: usize,
 }
 
@@ -71,18 +93,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 fn run_checked(args: &Args) -> Result<u8, String> {
     let text = read_utf8(&args.file)?;
     let base_dir = args.file.parent().unwrap_or(Path::new("."));
-    let journal_path = args.journal.clone().unwrap_or_else(|| {
-        let mut name = args.file.clone().into_os_string();
-        name.push(".journal");
-        PathBuf::from(name)
-    });
-    // The dry run writes nothing to disk but its output: a throwaway salt will do.
-    let mut journal = if args.dry_run {
-        None
-    } else {
-        Some(Journal::open(&journal_path)?)
-    };
-    let salt = journal.as_ref().map_or([0; 32], |j| j.salt);
+    // Groups identical rows within this run only; the ledger's keys are HMACs.
+    let mut salt = [0; 32];
+    getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
     let phase = phase1(
         &text,
         args.check,
@@ -92,22 +105,78 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         &salt,
     )?;
     summarise_phase1(&phase, args.unit_price);
-    let Some(journal) = journal.take() else {
+    if args.dry_run {
         eprintln!("idcheck batch: dry run: nothing was sent");
         write_output(args, &phase, &HashMap::new(), true)?;
         return Ok(EXIT_DONE);
-    };
+    }
+    // Everything that can be refused is refused before the first paid call.
+    if let Some(path) = &args.output {
+        std::fs::File::create(path)
+            .map_err(|e| format!("cannot write the output {}: {e}", path.display()))?;
+    }
     let router = router(args)?;
-    let outcome = phase2(args, &phase, journal, router)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let ledger = runtime.block_on(open_ledger(args.ledger.as_deref()))?;
+    let router = router.with_ledger(Arc::new(ledger)).with_policy(
+        ClaimPolicy::default()
+            .fresh(args.fresh)
+            .resend_unresolved(args.resend_unresolved),
+    );
+    let outcome = phase2(args, &phase, router, &runtime)?;
     write_output(args, &phase, &outcome.answers, false)?;
     summarise_phase2(&outcome);
+    if let Some(fatal) = &outcome.fatal {
+        eprintln!("idcheck batch: {fatal}");
+    }
     Ok(if outcome.interrupted {
         EXIT_INTERRUPTED
-    } else if outcome.unfinished > 0 {
+    } else if outcome.unfinished > 0 || outcome.fatal.is_some() {
         EXIT_UNFINISHED
     } else {
         EXIT_DONE
     })
+}
+
+/// Environment variable: the lease of this process's claims, in seconds (default 15). A
+/// process killed mid-call leaves its calls unresolved this long after.
+pub(crate) const ENV_LEDGER_LEASE: &str = "IDCHECK_LEDGER_LEASE";
+
+/// The ledger at `--ledger`, `IDCHECK_LEDGER`, or the user's default file, with the key from
+/// `IDCHECK_LEDGER_KEY` or the key file (created on first use, and said so).
+pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String> {
+    let location = match location {
+        Some(location) => location.to_owned(),
+        None => match std::env::var(idcheck::ledger::ENV_LEDGER) {
+            Ok(location) if !location.trim().is_empty() => location,
+            _ => idcheck::ledger::default_location()
+                .ok_or("no data directory for the ledger: pass --ledger or set IDCHECK_LEDGER")?
+                .display()
+                .to_string(),
+        },
+    };
+    let (key, source) = LedgerKey::from_env_or_file().map_err(|e| e.to_string())?;
+    if let KeySource::Created(path) = &source {
+        eprintln!(
+            "idcheck: created the ledger key {} (mode 0600): keep it with the ledger; without it every entry is lost",
+            path.display()
+        );
+    }
+    let mut ledger = Ledger::open(&location, key)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(lease) = std::env::var(ENV_LEDGER_LEASE)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+    {
+        let lease = Duration::from_secs_f64(lease);
+        ledger = ledger.with_lease(lease).with_wait(lease + lease / 2);
+    }
+    Ok(ledger)
 }
 
 fn summarise_phase1(phase: &Phase1, unit_price: Option<Price>) {
@@ -164,62 +233,54 @@ struct Phase2 {
     already: usize,
     sent: usize,
     unfinished: usize,
+    unresolved: usize,
     interrupted: bool,
+    fatal: Option<String>,
     billed_calls: u32,
     cost: Option<Price>,
 }
 
 /// What every call task shares.
 struct Shared {
-    journal: Mutex<Journal>,
-    journal_error: Mutex<Option<String>>,
+    fatal: Mutex<Option<String>>,
     router: Fallback,
     limit: RateLimit,
     progress: Progress,
     stop: AtomicBool,
 }
 
-/// One distinct request: wait for the rate limit, journal the send, route, journal the
-/// answer (or the release of an unbilled failure), report progress.
+impl Shared {
+    /// Stops the run: nothing more is started.
+    fn halt(&self, why: String) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.fatal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(why);
+    }
+}
+
+/// One distinct request: wait for the rate limit, route it (the ledger claims and records
+/// each vendor call), report progress. A ledger failure or refused credentials stop the run.
 async fn call_one(request: Request, key: String, shared: &Shared) -> Option<Answer> {
     shared.limit.wait().await;
     if shared.stop.load(Ordering::SeqCst) {
         return None;
     }
-    let record = |result: io::Result<()>| {
-        if let Err(e) = result {
-            shared.stop.store(true, Ordering::SeqCst);
-            *shared
-                .journal_error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) =
-                Some(format!("cannot write the journal: {e}"));
-            false
-        } else {
-            true
-        }
-    };
-    let journal = || {
-        shared
-            .journal
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    };
-    // Written and flushed before the call: a kill after this line leaves a request that may
-    // have been billed, which a re-run will not repeat.
-    if !record(journal().sent(&key)) {
-        return None;
-    }
     let outcome = shared.router.route(&request).await;
-    let answer = to_answer(key, &outcome);
-    let written = if is_final(&answer) {
-        journal().answered(&answer)
-    } else {
-        journal().released(&answer.key)
-    };
-    if !record(written) {
-        return None;
+    match &outcome.result {
+        Err(Error::NotSent {
+            reason: NotSent::Ledger { detail },
+            ..
+        }) => shared.halt(format!(
+            "stopped: the ledger failed ({detail}); nothing more was sent"
+        )),
+        Err(error @ Error::Unauthenticated { .. }) => shared.halt(format!(
+            "stopped: the gateway refused the credentials ({error}); check IDCHECK_APPCODE or --appcode-file"
+        )),
+        _ => {}
     }
+    let answer = to_answer(key, &outcome);
     shared.progress.answered(answer.billed_calls);
     Some(answer)
 }
@@ -262,19 +323,14 @@ impl RateLimit {
 fn phase2(
     args: &Args,
     phase: &Phase1,
-    journal: Journal,
     router: Fallback,
+    runtime: &tokio::runtime::Runtime,
 ) -> Result<Phase2, String> {
-    let (mut answers, todo, already) = plan(phase, &journal, args.resend_interrupted);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let todo: Vec<(Request, String)> = phase.distinct.clone();
     let total = todo.len();
     let progress = Progress::new(total, args.progress_every);
     let shared = Arc::new(Shared {
-        journal: Mutex::new(journal),
-        journal_error: Mutex::new(None),
+        fatal: Mutex::new(None),
         router,
         limit: RateLimit {
             interval: if args.rate > 0.0 {
@@ -288,15 +344,17 @@ fn phase2(
         stop: AtomicBool::new(false),
     });
     let stop = &shared.stop;
+    let mut interrupted = false;
     let new_answers: Vec<Answer> = runtime.block_on(async {
         let permits = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
+        let mut ctrl_c_count = 0;
         for (request, key) in todo {
             let permit = tokio::select! {
                 permit = Arc::clone(&permits).acquire_owned() => permit,
-                _ = &mut ctrl_c => {
+                _ = tokio::signal::ctrl_c() => {
+                    ctrl_c_count += 1;
+                    interrupted = true;
                     stop.store(true, Ordering::SeqCst);
                     break;
                 }
@@ -319,94 +377,64 @@ fn phase2(
                     Some(_) => {}
                     None => break,
                 },
-                // Ctrl-C while in-flight calls finish: they are journaled as they end;
-                // nothing more is started.
-                _ = &mut ctrl_c, if !stop.load(Ordering::SeqCst) => {
+                // First Ctrl-C: calls in flight finish and are recorded; nothing more starts.
+                // Second: stop at once; the calls in flight stay claimed and turn unresolved.
+                _ = tokio::signal::ctrl_c() => {
+                    ctrl_c_count += 1;
+                    interrupted = true;
                     stop.store(true, Ordering::SeqCst);
+                    if ctrl_c_count >= 2 {
+                        eprintln!("idcheck batch: stopping now; calls in flight stay unresolved in the ledger");
+                        tasks.abort_all();
+                        break;
+                    }
+                    eprintln!("idcheck batch: stopping after the calls in flight (Ctrl-C again to stop now)");
                 }
             }
         }
         collected
     });
     progress.finish();
-    if let Some(error) = shared
-        .journal_error
+    let fatal = shared
+        .fatal
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .take()
-    {
-        return Err(error);
-    }
-    let sent = new_answers.len();
+        .take();
+    let already = new_answers.iter().filter(|a| a.from_ledger).count();
+    let sent = new_answers.len() - already;
     let (billed_calls, cost) = tally(&new_answers);
-    for answer in new_answers {
-        answers.insert(answer.key.clone(), answer);
-    }
+    let answers: HashMap<String, Answer> = new_answers
+        .into_iter()
+        .map(|answer| (answer.key.clone(), answer))
+        .collect();
     let unfinished = phase
         .distinct
         .iter()
         .filter(|(_, key)| answers.get(key).is_none_or(|a| !is_final(a)))
+        .count();
+    let unresolved = answers
+        .values()
+        .filter(|a| a.status == "unresolved" || a.maybe_billed_calls > 0)
         .count();
     Ok(Phase2 {
         answers,
         already,
         sent,
         unfinished,
-        interrupted: shared.stop.load(Ordering::SeqCst),
+        unresolved,
+        interrupted,
+        fatal,
         billed_calls,
         cost: cost.filter(|_| billed_calls > 0),
     })
 }
 
-/// What the journal already answered, what an earlier run left in flight (not resent unless
-/// asked), and what is left to send.
-fn plan(
-    phase: &Phase1,
-    journal: &Journal,
-    resend_interrupted: bool,
-) -> (HashMap<String, Answer>, Vec<(Request, String)>, usize) {
-    let mut answers: HashMap<String, Answer> = HashMap::new();
-    let mut todo: Vec<(Request, String)> = Vec::new();
-    let mut already = 0;
-    for (request, key) in &phase.distinct {
-        if let Some(answer) = journal.answers.get(key) {
-            answers.insert(key.clone(), answer.clone());
-            already += 1;
-        } else if journal.in_flight.contains(key) && !resend_interrupted {
-            answers.insert(key.clone(), interrupted_answer(key));
-        } else {
-            todo.push((request.clone(), key.clone()));
-        }
-    }
-    if already > 0 {
-        eprintln!(
-            "idcheck batch: {already} distinct requests already answered in the journal: not sent again"
-        );
-    }
-    (answers, todo, already)
-}
-
-fn interrupted_answer(key: &str) -> Answer {
-    Answer {
-        key: key.to_owned(),
-        status: "interrupted".to_owned(),
-        provider: None,
-        face: None,
-        raw_code: None,
-        vendor_request_id: None,
-        gateway_request_id: None,
-        billed_calls: 0,
-        maybe_billed_calls: 1,
-        cost_milli_yuan: None,
-        tried: Vec::new(),
-        detail: "sent by an earlier run that stopped before the answer came: it may have been billed; --resend-interrupted sends it again".to_owned(),
-    }
-}
-
-/// An answer, or an error after which calling again could pay twice.
+/// A verdict: nothing left to do for this request.
 fn is_final(answer: &Answer) -> bool {
-    answer.status != "error" && answer.status != "interrupted"
-        || answer.billed_calls + answer.maybe_billed_calls > 0
+    matches!(
+        answer.status.as_str(),
+        "match" | "mismatch" | "unverifiable"
+    )
 }
 
 fn to_answer(key: String, routed: &Routed) -> Answer {
@@ -422,7 +450,7 @@ fn to_answer(key: String, routed: &Routed) -> Answer {
         billed_calls: route.billed_calls,
         maybe_billed_calls: route.maybe_billed_calls,
         cost_milli_yuan: route.cost.map(Price::milli_yuan),
-        tried: route.tried.iter().map(|s| s.provider.to_owned()).collect(),
+        from_ledger: route.cached && route.billed_calls == 0 && route.maybe_billed_calls == 0,
         detail: String::new(),
     };
     match &routed.result {
@@ -430,7 +458,7 @@ fn to_answer(key: String, routed: &Routed) -> Answer {
             let (status, reason) = match report.verdict {
                 Verdict::Match => ("match", None),
                 Verdict::Mismatch => ("mismatch", None),
-                Verdict::Unverifiable(reason) => ("unverifiable", Some(format!("{reason:?}"))),
+                Verdict::Unverifiable(reason) => ("unverifiable", Some(reason.label().to_owned())),
                 _ => ("unverifiable", None),
             };
             status.clone_into(&mut answer.status);
@@ -443,14 +471,38 @@ fn to_answer(key: String, routed: &Routed) -> Answer {
             answer
                 .gateway_request_id
                 .clone_from(&report.trace.gateway_request_id);
-            let notes = reason.into_iter().chain(report.trace.notes.iter().cloned());
+            let notes = reason.into_iter().chain(
+                report
+                    .trace
+                    .notes
+                    .iter()
+                    .filter(|n| !n.starts_with("answered from the ledger"))
+                    .cloned(),
+            );
             answer.detail = notes.collect::<Vec<_>>().join("; ");
-            if route.cached {
-                answer.detail.push_str("; answered from the cache");
+            if answer.from_ledger {
+                if !answer.detail.is_empty() {
+                    answer.detail.push_str("; ");
+                }
+                answer
+                    .detail
+                    .push_str("answered from the ledger (paid for earlier)");
             }
         }
         Err(error) => {
-            "error".clone_into(&mut answer.status);
+            let status = match error {
+                Error::NotSent {
+                    reason: NotSent::Unresolved { .. },
+                    ..
+                } => "unresolved",
+                Error::NotSent {
+                    reason: NotSent::InFlightElsewhere { .. },
+                    ..
+                } => "in_flight_elsewhere",
+                _ if route.maybe_billed_calls > 0 => "unresolved",
+                _ => "error",
+            };
+            status.clone_into(&mut answer.status);
             answer.provider = route.tried.last().map(|s| s.provider.to_owned());
             answer.gateway_request_id = error.request_id().map(str::to_owned);
             answer.detail = error.to_string();
@@ -524,27 +576,34 @@ fn summarise_phase2(outcome: &Phase2) {
     }
     let count = |s| counts.get(s).copied().unwrap_or(0);
     let mut line = format!(
-        "idcheck batch: sent {} this run ({} answered earlier); match {}, mismatch {}, unverifiable {}, error {}, interrupted {}; billed calls this run {}",
+        "idcheck batch: routed {} this run ({} answered from the ledger); match {}, mismatch {}, unverifiable {}, error {}, unresolved {}, in flight elsewhere {}; billed calls this run {}",
         outcome.sent,
         outcome.already,
         count("match"),
         count("mismatch"),
         count("unverifiable"),
         count("error"),
-        count("interrupted"),
+        count("unresolved"),
+        count("in_flight_elsewhere"),
         outcome.billed_calls,
     );
     if let Some(cost) = outcome.cost {
         let _ = write!(line, ", cost {cost}");
     }
     eprintln!("{line}");
+    if outcome.unresolved > 0 {
+        eprintln!(
+            "idcheck batch: {} requests have a call that may have been billed without an answer: `idcheck ledger unresolved` lists them; --resend-unresolved sends them again to the same vendor, or `idcheck ledger resolve`",
+            outcome.unresolved
+        );
+    }
     if outcome.interrupted {
         eprintln!(
-            "idcheck batch: stopped; every answer so far is in the journal: run the same command again to continue"
+            "idcheck batch: stopped; every answer so far is in the ledger: run the same command again to continue"
         );
     } else if outcome.unfinished > 0 {
         eprintln!(
-            "idcheck batch: {} requests have no answer (unbilled errors are retried, interrupted ones are not, on the next run)",
+            "idcheck batch: {} requests have no verdict: unbilled errors are sent again on the next run; billed errors are not (--fresh to pay again)",
             outcome.unfinished
         );
     }

@@ -18,9 +18,9 @@
 
 mod batch_command;
 mod batch_input;
-mod batch_journal;
 mod each_input;
 mod id_command;
+mod ledger_command;
 mod mobile_command;
 mod name_command;
 mod photo_command;
@@ -122,7 +122,8 @@ enum Command {
         json: bool,
     },
     /// Verify a CSV file of people: every row checked offline first (rejects are free), then
-    /// each distinct valid row sent once, journaled so a re-run after a stop never pays twice.
+    /// each distinct valid row sent once through the ledger of paid calls, so no re-run, no
+    /// other file and no other process sharing the ledger pays twice for one person.
     Batch {
         /// The CSV file (UTF-8, header row; columns `id`, `name`, `mobile`, `photo` by default).
         file: PathBuf,
@@ -154,14 +155,17 @@ enum Command {
         /// Write the inputs as given instead of masked.
         #[arg(long)]
         unmasked: bool,
-        /// The journal (default: the input file's name plus `.journal`).
-        #[arg(long, value_name = "FILE")]
-        journal: Option<PathBuf>,
-        /// Calls in flight at once.
-        #[arg(long, default_value_t = 8, value_name = "N")]
-        concurrency: usize,
-        /// Calls started per second at most (the gateway throttles); 0 for no limit.
-        #[arg(long, default_value_t = 20.0, value_name = "PER_SECOND")]
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// Do not reuse answers the ledger holds: pay for fresh ones.
+        #[arg(long)]
+        fresh: bool,
+        /// Calls in flight at once (1 or more).
+        #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        concurrency: u16,
+        /// Calls started per second at most (the gateway throttles), 0.01 to 100000; 0 for no
+        /// limit.
+        #[arg(long, default_value_t = 20.0, value_name = "PER_SECOND", value_parser = parse_rate)]
         rate: f64,
         /// The ID number column's header.
         #[arg(long, value_name = "HEADER")]
@@ -175,19 +179,52 @@ enum Command {
         /// The photo column's header (file paths relative to the CSV, or URLs).
         #[arg(long, value_name = "HEADER")]
         photo_column: Option<String>,
-        /// Send again requests an earlier run sent but never saw answered (they may have been
-        /// billed).
+        /// Send again the calls the ledger holds as unresolved (sent, no answer seen: they may
+        /// have been billed), each to the same vendor.
         #[arg(long)]
-        resend_interrupted: bool,
+        resend_unresolved: bool,
         /// Without a terminal, print a progress line every N answers.
         #[arg(long, default_value_t = 100, value_name = "N")]
         progress_every: usize,
         #[command(flatten)]
         credentials: CredentialArgs,
     },
+    /// The ledger of paid calls: stats, unresolved calls, resolving them, purging, reports.
+    Ledger {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// JSON lines instead of text.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        action: ledger_command::Action,
+    },
     /// Serve the five vendors and the gateway on loopback, answering from a registry of
     /// synthetic people: try `verify` and `batch` with `--base-url` without paying.
     Sandbox(sandbox_command::Args),
+}
+
+/// Where the ledger of paid calls is.
+#[derive(clap::Args)]
+struct LedgerArgs {
+    /// The ledger: a SQLite file (default: idcheck/ledger.sqlite in the user's data
+    /// directory), `postgres://…`, or `memory`; IDCHECK_LEDGER when not given. Its key is
+    /// IDCHECK_LEDGER_KEY, or the key file in the user's config directory.
+    #[arg(long = "ledger", value_name = "PATH|URL")]
+    location: Option<String>,
+}
+
+/// `--rate`: 0 (no limit), or 0.01 to 100,000 calls a second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of calls per second"))?;
+    if rate == 0.0 || (0.01..=100_000.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("give 0 for no limit, or 0.01 to 100000 calls per second".to_owned())
+    }
 }
 
 /// Where the AppCode and the vendor are.
@@ -321,14 +358,15 @@ fn main() -> ExitCode {
             output,
             format,
             unmasked,
-            journal,
+            ledger,
+            fresh,
             concurrency,
             rate,
             id_column,
             name_column,
             mobile_column,
             photo_column,
-            resend_interrupted,
+            resend_unresolved,
             progress_every,
             credentials,
         } => batch_command::run(&batch_command::Args {
@@ -342,8 +380,9 @@ fn main() -> ExitCode {
             output,
             format,
             unmasked,
-            journal,
-            concurrency,
+            ledger: ledger.location,
+            fresh,
+            concurrency: usize::from(concurrency),
             rate,
             columns: batch_input::ColumnNames {
                 id: id_column,
@@ -352,9 +391,14 @@ fn main() -> ExitCode {
                 photo: photo_column,
             },
             credentials: credentials.into_credentials(),
-            resend_interrupted,
+            resend_unresolved,
             progress_every,
         }),
+        Command::Ledger {
+            ledger,
+            json,
+            action,
+        } => ledger_command::run(ledger.location.as_deref(), &action, json),
         Command::Sandbox(args) => sandbox_command::run(args),
     }
 }
