@@ -1,8 +1,9 @@
 //! `idcheck batch` throughput, as a bench binary (one long run each, not criterion samples):
 //!
 //! 1. phase 1 (`--dry-run`) on a generated 1,000,000-row file: rows per second;
-//! 2. phase 2 against a local httpmock vendor, 10,000 distinct people at concurrency 32, vs a
-//!    bare reqwest loop sending the same 10,000 requests 32 at a time.
+//! 2. phase 2 against a local httpmock vendor, 10,000 distinct people at concurrency 32, on
+//!    each ledger (memory, SQLite, PostgreSQL from `IDCHECK_TEST_POSTGRES`), vs a bare
+//!    reqwest loop sending the same 10,000 requests 32 at a time, in the same run.
 //!
 //! `cargo bench -p idcheck-cli --bench batch`
 
@@ -58,12 +59,17 @@ fn people(rows: usize) -> String {
     csv
 }
 
-fn idcheck(dir: &Path, args: &[&str]) -> Duration {
+fn idcheck(dir: &Path, ledger: &str, args: &[&str]) -> Duration {
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_idcheck"))
         .current_dir(dir)
         .args(args)
         .env("IDCHECK_APPCODE", "0123456789abcdef0123456789abcdef")
+        .env("IDCHECK_LEDGER", ledger)
+        .env(
+            "IDCHECK_LEDGER_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        )
         .output()
         .unwrap();
     let elapsed = started.elapsed();
@@ -134,6 +140,7 @@ fn main() {
     let output = output.to_str().unwrap();
     let elapsed = idcheck(
         &dir,
+        "memory",
         &["batch", "million.csv", "--dry-run", "--output", output],
     );
     println!(
@@ -164,35 +171,56 @@ fn main() {
             all
         });
     std::fs::write(dir.join("calls.csv"), &csv).unwrap();
-    let _ = std::fs::remove_file(dir.join("calls.csv.journal"));
     let base = server.base_url();
-    let batch = idcheck(
-        &dir,
-        &[
-            "batch",
-            "calls.csv",
-            "--provider",
-            "idcardcert",
-            "--base-url",
-            &base,
-            "--concurrency",
-            "32",
-            "--rate",
-            "0",
-            "--output",
-            output,
-        ],
-    );
-
-    assert_eq!(mock.calls(), calls, "one call per distinct person");
-    let bare_loop = bare_reqwest_loop(&runtime, &base, &csv);
-    assert_eq!(mock.calls(), 2 * calls);
-
-    println!(
-        "phase 2, {calls} calls at concurrency 32 against httpmock: idcheck batch {:.2} s (process start, phase 1, journal, router, output included), bare reqwest loop {:.2} s, ratio {:.2}",
-        batch.as_secs_f64(),
-        bare_loop.as_secs_f64(),
-        batch.as_secs_f64() / bare_loop.as_secs_f64()
-    );
+    let postgres = std::env::var("IDCHECK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let schema = format!("batch_bench_{}", std::process::id());
+    let sep = if postgres.contains('?') { '&' } else { '?' };
+    let ledgers = [
+        ("memory", "memory".to_owned()),
+        ("sqlite", dir.join("ledger.sqlite").display().to_string()),
+        ("postgres", format!("{postgres}{sep}schema={schema}")),
+    ];
+    let mut sent = 0;
+    for (name, ledger) in &ledgers {
+        let batch = idcheck(
+            &dir,
+            ledger,
+            &[
+                "batch",
+                "calls.csv",
+                "--provider",
+                "idcardcert",
+                "--base-url",
+                &base,
+                "--concurrency",
+                "32",
+                "--rate",
+                "0",
+                "--output",
+                output,
+            ],
+        );
+        sent += calls;
+        assert_eq!(mock.calls(), sent, "one call per distinct person");
+        let bare_loop = bare_reqwest_loop(&runtime, &base, &csv);
+        sent += calls;
+        assert_eq!(mock.calls(), sent);
+        println!(
+            "phase 2, {calls} calls at concurrency 32 against httpmock, {name} ledger: idcheck batch {:.2} s = {:.0} calls/s (process start, phase 1, ledger, router, output included), bare reqwest loop {:.2} s = {:.0} calls/s, ratio {:.2}",
+            batch.as_secs_f64(),
+            f64::from(u32::try_from(calls).unwrap()) / batch.as_secs_f64(),
+            bare_loop.as_secs_f64(),
+            f64::from(u32::try_from(calls).unwrap()) / bare_loop.as_secs_f64(),
+            batch.as_secs_f64() / bare_loop.as_secs_f64()
+        );
+    }
+    let _ = Command::new("psql")
+        .args([
+            postgres.as_str(),
+            "-c",
+            &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        ])
+        .output();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -126,7 +126,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
             .fresh(args.fresh)
             .resend_unresolved(args.resend_unresolved),
     );
-    let outcome = phase2(args, &phase, router, &runtime)?;
+    let outcome = phase2(args, &phase, router, &runtime);
     write_output(args, &phase, &outcome.answers, false)?;
     summarise_phase2(&outcome);
     if let Some(fatal) = &outcome.fatal {
@@ -325,7 +325,7 @@ fn phase2(
     phase: &Phase1,
     router: Fallback,
     runtime: &tokio::runtime::Runtime,
-) -> Result<Phase2, String> {
+) -> Phase2 {
     let todo: Vec<(Request, String)> = phase.distinct.clone();
     let total = todo.len();
     let progress = Progress::new(total, args.progress_every);
@@ -416,7 +416,7 @@ fn phase2(
         .values()
         .filter(|a| a.status == "unresolved" || a.maybe_billed_calls > 0)
         .count();
-    Ok(Phase2 {
+    Phase2 {
         answers,
         already,
         sent,
@@ -426,7 +426,7 @@ fn phase2(
         fatal,
         billed_calls,
         cost: cost.filter(|_| billed_calls > 0),
-    })
+    }
 }
 
 /// A verdict: nothing left to do for this request.

@@ -161,8 +161,7 @@ async fn act(location: Option<&str>, action: &Action, json: bool) -> Result<u8, 
             let since_ms = match since {
                 Some(day) => day
                     .and_hms_opt(0, 0, 0)
-                    .map(|t| t.and_utc().timestamp_millis())
-                    .unwrap_or(0),
+                    .map_or(0, |t| t.and_utc().timestamp_millis()),
                 None => chrono::Utc::now().timestamp_millis() - 30 * 24 * 3600 * 1000,
             };
             let usage = ledger.usage(since_ms, *by_client).await.map_err(failed)?;

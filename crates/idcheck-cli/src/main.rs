@@ -205,6 +205,7 @@ enum Command {
 }
 
 /// Where the ledger of paid calls is.
+#[allow(clippy::doc_markdown)]
 #[derive(clap::Args)]
 struct LedgerArgs {
     /// The ledger: a SQLite file (default: idcheck/ledger.sqlite in the user's data

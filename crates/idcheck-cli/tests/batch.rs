@@ -204,7 +204,28 @@ async fn each_distinct_person_is_called_once_and_a_rerun_calls_nobody() {
         stderr(&second)
     );
     assert_eq!(calls(&server, &ids), vec![1; 11]);
-    assert_eq!(rows(&dir.join("out.jsonl")), out);
+    // The same verdicts, codes and request ids, from the ledger: nothing billed this time.
+    let again = rows(&dir.join("out.jsonl"));
+    assert_eq!(again.len(), out.len());
+    for (before, now) in out.iter().zip(&again) {
+        for field in [
+            "row",
+            "status",
+            "raw_code",
+            "gateway_request_id",
+            "id",
+            "name",
+        ] {
+            assert_eq!(before[field], now[field], "{field}");
+        }
+        assert_eq!(now["billed_calls"], 0);
+    }
+    assert!(
+        again[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("answered from the ledger")
+    );
 
     // The ledger holds HMACs and scrubbed answers, never the people.
     let ledger = ledger_bytes(&dir);
@@ -240,9 +261,10 @@ async fn a_killed_batch_resumes_without_a_repeated_call_or_a_lost_row() {
     assert!(seen.iter().any(|l| l.contains("answered 3/11")), "{seen:?}");
     let before: usize = calls(&server, &ids).iter().sum();
     assert!((3..11).contains(&before), "killed after {before} calls");
-    assert!(
-        !dir.join("out.jsonl").exists(),
-        "killed before writing the output"
+    assert_eq!(
+        std::fs::metadata(dir.join("out.jsonl")).unwrap().len(),
+        0,
+        "killed before writing the output (created empty up front, to fail before paying)"
     );
 
     let resumed = batch(&dir, &args);

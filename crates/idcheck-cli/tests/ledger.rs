@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -41,7 +42,7 @@ fn people(n: usize) -> Vec<(String, String)> {
 fn csv(people: &[(String, String)]) -> String {
     let mut text = String::from("id,name\n");
     for (id, name) in people {
-        text.push_str(&format!("{id},{name}\n"));
+        let _ = writeln!(text, "{id},{name}");
     }
     text
 }
@@ -374,7 +375,8 @@ async fn a_refused_appcode_stops_the_batch() {
     let ledger = dir.join("ledger.sqlite").display().to_string();
     let base = sandbox.base_url();
     let mut args = batch_args("people.csv", &base, "out.jsonl");
-    args.extend(["--concurrency", "1"]);
+    let last = args.len() - 1;
+    args[last] = "1"; // --concurrency 1
     let mut command = idcheck(&dir, &ledger, &args);
     command.env("IDCHECK_APPCODE", "not-the-sandbox-code");
     let output = wait(command.spawn().unwrap()).await;

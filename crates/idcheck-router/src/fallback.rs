@@ -137,13 +137,12 @@ impl Fallback {
         let key = self.ledger.entry_key(request);
         let joined = {
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
-            match flights.get(&key) {
-                Some(flight) => Err(flight.clone()),
-                None => {
-                    let (sender, receiver) = tokio::sync::watch::channel(None);
-                    flights.insert(key, receiver);
-                    Ok(sender)
-                }
+            if let Some(flight) = flights.get(&key) {
+                Err(flight.clone())
+            } else {
+                let (sender, receiver) = tokio::sync::watch::channel(None);
+                flights.insert(key, receiver);
+                Ok(sender)
             }
         };
         match joined {
