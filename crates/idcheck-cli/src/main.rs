@@ -17,7 +17,6 @@
 //! five vendors and the gateway on loopback to try it all for free.
 
 mod batch_command;
-mod batch_input;
 mod each_input;
 mod id_command;
 mod ledger_command;
@@ -385,7 +384,7 @@ fn main() -> ExitCode {
             fresh,
             concurrency: usize::from(concurrency),
             rate,
-            columns: batch_input::ColumnNames {
+            columns: idcheck_batch::ColumnNames {
                 id: id_column,
                 name: name_column,
                 mobile: mobile_column,

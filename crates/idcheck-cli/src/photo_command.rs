@@ -1,22 +1,13 @@
 //! `idcheck photo`: whether photos will be accepted by the face-verification vendor.
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use idcheck::{FaceImage, FaceImageError, FaceImageParser, PhotoPayload};
+use idcheck_batch::{PhotoSource as Source, load_photo as load};
 use serde::Serialize;
 
 use crate::each_input::{Checked, for_each_input, write_json_line};
-
-/// Where a photo came from; file names are not printed (they often are ID numbers or names).
-#[derive(Clone, Copy, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Source {
-    File,
-    Base64File,
-    Url,
-}
 
 pub(crate) fn run(args: &[String], parser: FaceImageParser, json: bool) -> ExitCode {
     for_each_input(args, |index, input, out| {
@@ -49,33 +40,6 @@ pub(crate) fn run(args: &[String], parser: FaceImageParser, json: bool) -> ExitC
             Checked::Invalid
         })
     })
-}
-
-/// A URL is passed through; a file holds either an image or its base64 text (a `.b64`/`.txt`
-/// export, possibly a `data:` URL).
-pub(crate) fn load(
-    parser: &FaceImageParser,
-    input: &str,
-) -> io::Result<(Source, Result<FaceImage, FaceImageError>)> {
-    let trimmed = input.trim();
-    let lower = trimmed.get(..8).unwrap_or(trimmed).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        return Ok((Source::Url, parser.from_url(trimmed)));
-    }
-    let bytes = std::fs::read(Path::new(input))?;
-    let as_image = parser.from_bytes(&bytes);
-    if matches!(as_image, Err(FaceImageError::UnrecognizedFormat)) {
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            let as_text = parser.from_base64(text);
-            if !matches!(
-                as_text,
-                Err(FaceImageError::InvalidBase64 { .. } | FaceImageError::UnrecognizedFormat)
-            ) {
-                return Ok((Source::Base64File, as_text));
-            }
-        }
-    }
-    Ok((Source::File, as_image))
 }
 
 fn write_human(

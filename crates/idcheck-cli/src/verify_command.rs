@@ -135,7 +135,7 @@ fn prepare(args: &Args) -> Result<(Request, Auth), String> {
                 .photo
                 .as_deref()
                 .ok_or("facever compares a face photo: pass --photo FILE|URL")?;
-            let (_, photo) = crate::photo_command::load(&FaceImageParser::new(), source)
+            let (_, photo) = idcheck_batch::load_photo(&FaceImageParser::new(), source)
                 .map_err(|e| format!("cannot read the photo file: {e}"))?;
             let photo = photo.map_err(|e| format!("invalid photo: {e}"))?;
             Request::face(id, name, photo)

@@ -1,13 +1,13 @@
-//! Phase 1 of `idcheck batch`, always offline: read the CSV, find the columns, parse every
-//! row, and group identical requests so each is called once.
+//! Phase 1, always offline: read the CSV, find the columns, parse every row, and group
+//! identical requests so each is called once.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use idcheck::provider::{Check, Request};
-use idcheck::router::CacheKey;
-use idcheck::{FaceImageParser, IdNumber, Mobile, Name};
+use idcheck_core::{FaceImage, FaceImageError, FaceImageParser, IdNumber, Mobile, Name};
+use idcheck_router::CacheKey;
+use provider_trait::{Check, Request};
 
 /// Header names accepted for each column, compared without case, spaces, `_` or `-`.
 const ID_HEADERS: &[&str] = &[
@@ -32,57 +32,77 @@ const PHOTO_HEADERS: &[&str] = &["photo", "image", "face", "照片"];
 
 /// Column names the user chose (`--id-column` …), or `None` for the defaults.
 #[derive(Default)]
-pub(crate) struct ColumnNames {
-    pub(crate) id: Option<String>,
-    pub(crate) name: Option<String>,
-    pub(crate) mobile: Option<String>,
-    pub(crate) photo: Option<String>,
+pub struct ColumnNames {
+    /// The ID number column's header.
+    pub id: Option<String>,
+    /// The name column's header.
+    pub name: Option<String>,
+    /// The mobile column's header.
+    pub mobile: Option<String>,
+    /// The photo column's header.
+    pub photo: Option<String>,
 }
 
 /// One data row after phase 1.
-pub(crate) struct Row {
+pub struct Row {
     /// 1-based data row number (the header is row 0).
-    pub(crate) number: usize,
-    /// The input as given, for `--unmasked` output.
-    pub(crate) raw: RawInputs,
-    pub(crate) parsed: Result<Parsed, String>,
+    pub number: usize,
+    /// The input as given, for `--unmasked` output. Personal data: never logged.
+    pub raw: RawInputs,
+    /// The parsed request, or why the row was rejected (never the cell's text).
+    pub parsed: Result<Parsed, String>,
 }
 
-/// The cells as given.
+/// The cells as given. No `Debug`: they are personal data.
 #[derive(Clone, Default)]
-pub(crate) struct RawInputs {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) mobile: String,
-    pub(crate) photo: String,
+pub struct RawInputs {
+    /// The ID number cell.
+    pub id: String,
+    /// The name cell.
+    pub name: String,
+    /// The mobile cell.
+    pub mobile: String,
+    /// The photo cell (a path or URL).
+    pub photo: String,
 }
 
 /// A valid row: its request and the index of the distinct request it shares.
-pub(crate) struct Parsed {
-    pub(crate) request: Request,
-    pub(crate) distinct: usize,
+pub struct Parsed {
+    /// The request.
+    pub request: Request,
+    /// Index into [`Phase1::distinct`].
+    pub distinct: usize,
 }
 
 /// Everything phase 1 found.
-pub(crate) struct Phase1 {
-    pub(crate) rows: Vec<Row>,
-    /// One entry per distinct valid request, with its journal key.
-    pub(crate) distinct: Vec<(Request, String)>,
+pub struct Phase1 {
+    /// Every data row, in order.
+    pub rows: Vec<Row>,
+    /// One entry per distinct valid request, with its key within this run.
+    pub distinct: Vec<(Request, String)>,
 }
 
 impl Phase1 {
-    pub(crate) fn rejected(&self) -> usize {
+    /// Rows rejected offline.
+    #[must_use]
+    pub fn rejected(&self) -> usize {
         self.rows.iter().filter(|r| r.parsed.is_err()).count()
     }
 
-    pub(crate) fn valid(&self) -> usize {
+    /// Valid rows (duplicates included).
+    #[must_use]
+    pub fn valid(&self) -> usize {
         self.rows.len() - self.rejected()
     }
 }
 
 /// Reads and decodes the file: UTF-8 with or without BOM. GBK (what Excel writes on Chinese
 /// Windows) is refused with the way out, rather than guessed.
-pub(crate) fn read_utf8(path: &Path) -> Result<String, String> {
+///
+/// # Errors
+///
+/// The file cannot be read, or is not UTF-8 (the message says what it looks like).
+pub fn read_utf8(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     match std::str::from_utf8(bytes) {
@@ -147,8 +167,12 @@ fn find_column(
 }
 
 /// Parses every row of `text` for `check`. Errors are about the file (no header, missing
-/// columns); row problems are per row.
-pub(crate) fn phase1(
+/// columns); row problems are per row. `salt` keys identical requests within the run.
+///
+/// # Errors
+///
+/// No header row, or a needed column is missing.
+pub fn phase1(
     text: &str,
     check: Check,
     columns: &ColumnNames,
@@ -223,7 +247,7 @@ pub(crate) fn phase1(
             photo: cell(photo_column),
         };
         let parsed = parse_row(&raw, check, photo_parser, base_dir).map(|request| {
-            let key = journal_key(&request, &raw.photo, salt);
+            let key = run_key(&request, &raw.photo, salt);
             let next = distinct.len();
             let index = *seen.entry(key.clone()).or_insert(next);
             if index == next {
@@ -266,7 +290,7 @@ fn parse_row(
             } else {
                 base_dir.join(&raw.photo).to_string_lossy().into_owned()
             };
-            let (_, photo) = crate::photo_command::load(photo_parser, &source)
+            let (_, photo) = load_photo(photo_parser, &source)
                 .map_err(|e| format!("photo: cannot read the file: {e}"))?;
             Request::face(id, name, photo.map_err(|e| format!("photo: {e}"))?)
         }
@@ -274,9 +298,52 @@ fn parse_row(
     })
 }
 
-/// A salted SHA-256 of the request's inputs (and the photo's source), hex: what the journal
-/// stores instead of personal data.
-pub(crate) fn journal_key(request: &Request, photo_source: &str, salt: &[u8; 32]) -> String {
+/// Where a photo came from (file names are not kept: they often are ID numbers or names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PhotoSource {
+    /// An http(s) URL, passed to the vendor as is.
+    Url,
+    /// An image file.
+    File,
+    /// A file of base64 text.
+    Base64File,
+}
+
+/// Reads a photo: an http(s) URL, an image file, or a file of base64 text.
+///
+/// # Errors
+///
+/// The file cannot be read; the photo's own problems are in the inner result.
+pub fn load_photo(
+    parser: &FaceImageParser,
+    input: &str,
+) -> std::io::Result<(PhotoSource, Result<FaceImage, FaceImageError>)> {
+    let trimmed = input.trim();
+    let lower = trimmed.get(..8).unwrap_or(trimmed).to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok((PhotoSource::Url, parser.from_url(trimmed)));
+    }
+    let bytes = std::fs::read(Path::new(input))?;
+    let as_image = parser.from_bytes(&bytes);
+    if matches!(as_image, Err(FaceImageError::UnrecognizedFormat)) {
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            let as_text = parser.from_base64(text);
+            if !matches!(
+                as_text,
+                Err(FaceImageError::InvalidBase64 { .. } | FaceImageError::UnrecognizedFormat)
+            ) {
+                return Ok((PhotoSource::Base64File, as_text));
+            }
+        }
+    }
+    Ok((PhotoSource::File, as_image))
+}
+
+/// A salted SHA-256 of the request's inputs (and the photo's source), hex: groups identical
+/// rows within one run without holding personal data.
+fn run_key(request: &Request, photo_source: &str, salt: &[u8; 32]) -> String {
     let key = CacheKey::naming_photo(request, salt, photo_source);
     let mut hex = String::with_capacity(64);
     for byte in key.as_bytes() {
