@@ -332,24 +332,15 @@ impl Ledger {
                 now_ms: now,
                 lease_until_ms: now.saturating_add(millis(self.lease)),
             };
-            // Claim first, then look for an answer: an answer recorded by a holder whose claim
-            // blocked ours is visible once ours is in (looking first would race with it).
-            // A reuse then costs a claim and its removal; a new person costs nothing extra.
-            if let Some(id) = self.store.insert_claim(&claim).await? {
-                if let Some(reused) = self.reusable(&entry_hex, &target_hex, since).await? {
-                    self.store.delete_claim(id, &self.holder).await?;
-                    return Ok(Claim::Reused(reused));
-                }
+            if let Some(id) = self.store.claim_unless_answered(&claim, since).await? {
                 return Ok(Claim::Send(Call { id: CallId(id) }));
+            }
+            if let Some(reused) = self.reusable(&entry_hex, &target_hex, since).await? {
+                return Ok(Claim::Reused(reused));
             }
             let Some(open) = self.store.open_call(&entry_hex, &target_hex).await? else {
                 continue;
             };
-            // An answer within the age limit is reused beside an open call too (a fresh call
-            // in flight, an unresolved one): it was paid for.
-            if let Some(reused) = self.reusable(&entry_hex, &target_hex, since).await? {
-                return Ok(Claim::Reused(reused));
-            }
             match open.state {
                 CallState::Claimed if open.lease_until_ms >= now => {
                     return Ok(Claim::InFlight {

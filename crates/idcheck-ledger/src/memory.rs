@@ -1,5 +1,6 @@
 //! The in-memory store: for tests and short-lived programs. Exclusion within one process.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use crate::LedgerError;
@@ -16,7 +17,32 @@ pub(crate) struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     key_check: Option<String>,
-    calls: Vec<Row>,
+    next_id: i64,
+    calls: BTreeMap<i64, Row>,
+    /// The calls of each (entry, target), oldest first: claims look only at their own.
+    by_pair: HashMap<(String, String), Vec<i64>>,
+}
+
+impl State {
+    fn remove(&mut self, id: i64) {
+        if let Some(row) = self.calls.remove(&id) {
+            let key = (row.claim.entry, row.claim.target);
+            if let Some(ids) = self.by_pair.get_mut(&key) {
+                ids.retain(|i| *i != id);
+                if ids.is_empty() {
+                    self.by_pair.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn pair(&self, entry: &str, target: &str) -> impl DoubleEndedIterator<Item = &Row> {
+        self.by_pair
+            .get(&(entry.to_owned(), target.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.calls.get(id))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,30 +105,36 @@ impl Store for MemoryStore {
 
     async fn insert_claim(&self, claim: &NewClaim) -> Result<Option<i64>, LedgerError> {
         Ok(self.with(|s| {
-            let taken = s.calls.iter().any(|r| {
-                is_open(r.state) && r.claim.entry == claim.entry && r.claim.target == claim.target
-            });
-            if taken {
+            if s.pair(&claim.entry, &claim.target)
+                .any(|r| is_open(r.state))
+            {
                 return None;
             }
-            let id = s.calls.last().map_or(1, |r| r.id + 1);
-            s.calls.push(Row {
+            s.next_id += 1;
+            let id = s.next_id;
+            s.calls.insert(
                 id,
-                claim: claim.clone(),
-                state: CallState::Claimed,
-                lease_until_ms: claim.lease_until_ms,
-                ended_at_ms: None,
-                end: None,
-            });
+                Row {
+                    id,
+                    claim: claim.clone(),
+                    state: CallState::Claimed,
+                    lease_until_ms: claim.lease_until_ms,
+                    ended_at_ms: None,
+                    end: None,
+                },
+            );
+            s.by_pair
+                .entry((claim.entry.clone(), claim.target.clone()))
+                .or_default()
+                .push(id);
             Some(id)
         }))
     }
 
     async fn open_call(&self, entry: &str, target: &str) -> Result<Option<OpenCall>, LedgerError> {
         Ok(self.with(|s| {
-            s.calls
-                .iter()
-                .find(|r| is_open(r.state) && r.claim.entry == entry && r.claim.target == target)
+            s.pair(entry, target)
+                .find(|r| is_open(r.state))
                 .map(|r| OpenCall {
                     id: r.id,
                     state: r.state,
@@ -118,27 +150,27 @@ impl Store for MemoryStore {
         since_ms: i64,
     ) -> Result<Option<AnswerRow>, LedgerError> {
         Ok(self.with(|s| {
-            s.calls
-                .iter()
-                .rev()
+            s.pair(entry, target)
                 .filter(|r| {
-                    r.state == CallState::Answered
-                        && r.claim.entry == entry
-                        && r.claim.target == target
-                        && r.ended_at_ms.is_some_and(|t| t >= since_ms)
+                    r.state == CallState::Answered && r.ended_at_ms.is_some_and(|t| t >= since_ms)
                 })
-                .find_map(|r| {
+                .filter_map(|r| {
                     let answer = r.end.as_ref()?.answer.clone()?;
                     Some((r.id, r.ended_at_ms?, answer))
                 })
+                .max_by_key(|(id, ended, _)| (*ended, *id))
         }))
     }
 
     async fn delete_claim(&self, id: i64, holder: &str) -> Result<(), LedgerError> {
         self.with(|s| {
-            s.calls.retain(|r| {
-                !(r.id == id && r.state == CallState::Claimed && r.claim.holder == holder)
-            });
+            let ours = s
+                .calls
+                .get(&id)
+                .is_some_and(|r| r.state == CallState::Claimed && r.claim.holder == holder);
+            if ours {
+                s.remove(id);
+            }
         });
         Ok(())
     }
@@ -146,8 +178,8 @@ impl Store for MemoryStore {
     async fn expire(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
         Ok(self.with(|s| {
             s.calls
-                .iter_mut()
-                .find(|r| r.id == id && r.state == CallState::Claimed && r.lease_until_ms < now_ms)
+                .get_mut(&id)
+                .filter(|r| r.state == CallState::Claimed && r.lease_until_ms < now_ms)
                 .map(|r| r.state = CallState::Unresolved)
                 .is_some()
         }))
@@ -156,8 +188,8 @@ impl Store for MemoryStore {
     async fn mark_resent(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
         Ok(self.with(|s| {
             s.calls
-                .iter_mut()
-                .find(|r| r.id == id && r.state == CallState::Unresolved)
+                .get_mut(&id)
+                .filter(|r| r.state == CallState::Unresolved)
                 .map(|r| {
                     r.state = CallState::Resent;
                     r.ended_at_ms = Some(now_ms);
@@ -175,10 +207,9 @@ impl Store for MemoryStore {
     ) -> Result<bool, LedgerError> {
         Ok(self.with(|s| {
             s.calls
-                .iter_mut()
-                .find(|r| {
-                    r.id == id
-                        && r.claim.holder == holder
+                .get_mut(&id)
+                .filter(|r| {
+                    r.claim.holder == holder
                         && matches!(r.state, CallState::Claimed | CallState::Unresolved)
                 })
                 .map(|r| {
@@ -193,8 +224,8 @@ impl Store for MemoryStore {
     async fn renew(&self, id: i64, holder: &str, until_ms: i64) -> Result<bool, LedgerError> {
         Ok(self.with(|s| {
             s.calls
-                .iter_mut()
-                .find(|r| r.id == id && r.claim.holder == holder && r.state == CallState::Claimed)
+                .get_mut(&id)
+                .filter(|r| r.claim.holder == holder && r.state == CallState::Claimed)
                 .map(|r| r.lease_until_ms = r.lease_until_ms.max(until_ms))
                 .is_some()
         }))
@@ -203,7 +234,7 @@ impl Store for MemoryStore {
     async fn calls_in(&self, state: CallState) -> Result<Vec<CallRecord>, LedgerError> {
         Ok(self.with(|s| {
             s.calls
-                .iter()
+                .values()
                 .filter(|r| r.state == state)
                 .map(Row::record)
                 .collect()
@@ -213,7 +244,7 @@ impl Store for MemoryStore {
     async fn calls_since(&self, since_ms: i64) -> Result<Vec<CallRecord>, LedgerError> {
         Ok(self.with(|s| {
             s.calls
-                .iter()
+                .values()
                 .filter(|r| r.claim.now_ms >= since_ms)
                 .map(Row::record)
                 .collect()
@@ -223,8 +254,8 @@ impl Store for MemoryStore {
     async fn resolve(&self, id: i64, end: &CallEnd, now_ms: i64) -> Result<bool, LedgerError> {
         Ok(self.with(|s| {
             s.calls
-                .iter_mut()
-                .find(|r| r.id == id && r.state == CallState::Unresolved)
+                .get_mut(&id)
+                .filter(|r| r.state == CallState::Unresolved)
                 .map(|r| {
                     r.state = end.state;
                     r.ended_at_ms = Some(now_ms);
@@ -236,10 +267,16 @@ impl Store for MemoryStore {
 
     async fn purge(&self, before_ms: i64) -> Result<u64, LedgerError> {
         Ok(self.with(|s| {
-            let before = s.calls.len();
-            s.calls
-                .retain(|r| is_open(r.state) || r.ended_at_ms.is_none_or(|t| t >= before_ms));
-            (before - s.calls.len()) as u64
+            let old: Vec<i64> = s
+                .calls
+                .values()
+                .filter(|r| !is_open(r.state) && r.ended_at_ms.is_some_and(|t| t < before_ms))
+                .map(|r| r.id)
+                .collect();
+            for id in &old {
+                s.remove(*id);
+            }
+            old.len() as u64
         }))
     }
 
@@ -247,7 +284,7 @@ impl Store for MemoryStore {
         Ok(self.with(|s| {
             let mut stats = Stats::default();
             let mut entries = std::collections::HashSet::new();
-            for r in &s.calls {
+            for r in s.calls.values() {
                 entries.insert(r.claim.entry.as_str());
                 match r.state {
                     CallState::Claimed => stats.claimed += 1,

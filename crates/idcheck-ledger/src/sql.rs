@@ -12,6 +12,14 @@ pub(crate) const SCHEMA_VERSION: i64 = 1;
 pub(crate) const INSERT_CLAIM: &str = "INSERT INTO idcheck_calls \
     (entry, target, vendor, base_url, state, holder, client, claimed_at, lease_until) \
     VALUES ($1, $2, $3, $4, 'claimed', $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id";
+/// One statement: the claim goes in only when no answer newer than `$9` exists (and the
+/// unique index lets it). Atomic in SQLite, whose writes are serialised and see the latest
+/// commit; not in PostgreSQL under READ COMMITTED, which takes the default two steps.
+pub(crate) const CLAIM_UNLESS_ANSWERED: &str = "INSERT INTO idcheck_calls \
+    (entry, target, vendor, base_url, state, holder, client, claimed_at, lease_until) \
+    SELECT $1, $2, $3, $4, 'claimed', $5, $6, $7, $8 WHERE NOT EXISTS ( \
+    SELECT 1 FROM idcheck_calls WHERE entry = $1 AND target = $2 AND state = 'answered' \
+    AND ended_at >= $9 AND answer IS NOT NULL) ON CONFLICT DO NOTHING RETURNING id";
 pub(crate) const OPEN_CALL: &str = "SELECT id, state, lease_until FROM idcheck_calls \
     WHERE entry = $1 AND target = $2 AND state IN ('claimed', 'unresolved')";
 pub(crate) const LATEST_ANSWER: &str = "SELECT id, ended_at, answer FROM idcheck_calls \
@@ -129,9 +137,11 @@ pub(crate) fn add_stats(
 /// Implements [`crate::store::Store`] for a sqlx pool type with the statements above; the
 /// backend supplies `init` (schema and key check) and `ping` (liveness, file identity).
 macro_rules! sql_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, { $($own:item)* }) => {
         #[async_trait::async_trait]
         impl crate::store::Store for $store {
+            $($own)*
+
             async fn init(&self, key_check: &str) -> Result<(), LedgerError> {
                 self.migrate().await?;
                 let pool = &self.pool;
@@ -251,7 +261,7 @@ macro_rules! sql_store {
                     .bind(end.answer.as_deref())
                     .bind(end.gateway_request_id.as_deref())
                     .bind(end.vendor_request_id.as_deref())
-                    .execute(&self.pool)
+                    .execute(self.finish_pool())
                     .await?;
                 Ok(done.rows_affected() == 1)
             }

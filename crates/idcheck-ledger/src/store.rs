@@ -18,6 +18,29 @@ pub(crate) trait Store: std::fmt::Debug + Send + Sync {
     async fn init(&self, key_check: &str) -> Result<(), LedgerError>;
     /// Inserts a claim; `None` when the entry and target already have an open call.
     async fn insert_claim(&self, claim: &NewClaim) -> Result<Option<i64>, LedgerError>;
+    /// Inserts a claim unless the entry and target have an open call or an answer that ended
+    /// at or after `since_ms`; `None` when it did not. Atomic: an answer recorded by a holder
+    /// whose claim blocked this one is seen. Stores that can do it in one statement do.
+    async fn claim_unless_answered(
+        &self,
+        claim: &NewClaim,
+        since_ms: i64,
+    ) -> Result<Option<i64>, LedgerError> {
+        let Some(id) = self.insert_claim(claim).await? else {
+            return Ok(None);
+        };
+        // Looked at after the claim is in, so an answer recorded by the holder whose claim
+        // blocked ours is visible (looking first would race with it).
+        if self
+            .latest_answer(&claim.entry, &claim.target, since_ms)
+            .await?
+            .is_some()
+        {
+            self.delete_claim(id, &claim.holder).await?;
+            return Ok(None);
+        }
+        Ok(Some(id))
+    }
     /// The open call of an entry and target.
     async fn open_call(&self, entry: &str, target: &str) -> Result<Option<OpenCall>, LedgerError>;
     /// The newest answered call of an entry and target that ended at or after `since_ms`.
