@@ -593,7 +593,15 @@ fn transport_error(error: &reqwest::Error) -> Error {
     } else {
         TransportFailure::Interrupted
     };
-    Error::Transport { failure }
+    // Host and port only: the URL's query holds the inputs.
+    let endpoint = error.url().and_then(|url| {
+        url.host_str()
+            .map(|host| match url.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            })
+    });
+    Error::Transport { failure, endpoint }
 }
 
 async fn read_capped(

@@ -81,7 +81,7 @@ impl RetryPolicy {
     #[must_use]
     pub fn is_retryable(error: &Error) -> bool {
         match error {
-            Error::Transport { failure } => *failure == TransportFailure::Connect,
+            Error::Transport { failure, .. } => *failure == TransportFailure::Connect,
             Error::Throttled { .. } => true,
             Error::VendorUnavailable { billed, .. } => !billed,
             Error::Protocol { status, billed, .. } => !billed && *status >= 500,

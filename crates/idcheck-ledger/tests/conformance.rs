@@ -245,6 +245,7 @@ async fn unbilled_failures_release_and_unknown_ones_stay_unresolved(backend: Bac
     let call = send(&ledger, &request).await;
     let timeout = Err(Error::Transport {
         failure: TransportFailure::Timeout,
+        endpoint: None,
     });
     let id = call.id();
     ledger.record(call, &request, &timeout, None).await.unwrap();
@@ -298,6 +299,7 @@ async fn resolving_by_hand_frees_the_request(backend: Backend) {
     let id = call.id();
     let broken = Err(Error::Transport {
         failure: TransportFailure::Interrupted,
+        endpoint: None,
     });
     ledger.record(call, &request, &broken, None).await.unwrap();
     assert!(
@@ -494,6 +496,7 @@ async fn purge_keeps_open_calls(backend: Backend) {
             &person(OTHER_ID),
             &Err(Error::Transport {
                 failure: TransportFailure::Timeout,
+                endpoint: None,
             }),
             None,
         )

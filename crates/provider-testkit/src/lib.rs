@@ -390,6 +390,7 @@ impl Run<'_> {
             .await;
         let timed_out = Err(Error::Transport {
             failure: TransportFailure::Timeout,
+            endpoint: None,
         });
         if result != timed_out {
             self.fail(CHECK, format_args!("expected a timeout, got {result:?}"));

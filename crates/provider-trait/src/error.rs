@@ -180,10 +180,12 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// The network failed.
-    #[error("transport: {failure}")]
+    #[error("transport: {failure}{}", endpoint.as_deref().map(|e| format!(" ({e})")).unwrap_or_default())]
     Transport {
         /// How.
         failure: TransportFailure,
+        /// `host:port` of the server, when known (never a path or query: they hold inputs).
+        endpoint: Option<String>,
     },
     /// The ledger stopped the call before it was sent.
     #[error("not sent to {provider}: {reason}")]
@@ -232,7 +234,7 @@ impl Error {
                     Retry::Safe
                 }
             }
-            Self::Transport { failure } => match failure {
+            Self::Transport { failure, .. } => match failure {
                 TransportFailure::Connect => Retry::Safe,
                 TransportFailure::Timeout | TransportFailure::Interrupted => Retry::MayChargeAgain,
             },

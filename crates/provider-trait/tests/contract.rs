@@ -172,6 +172,7 @@ fn every_error_says_what_retrying_means() {
         (
             Error::Transport {
                 failure: TransportFailure::Connect,
+                endpoint: None,
             },
             Retry::Safe,
             Billing::NotBilled,
@@ -179,6 +180,7 @@ fn every_error_says_what_retrying_means() {
         (
             Error::Transport {
                 failure: TransportFailure::Timeout,
+                endpoint: None,
             },
             Retry::MayChargeAgain,
             Billing::Unknown,
