@@ -581,6 +581,75 @@ impl Ledger {
         Ok(days.into_values().collect())
     }
 
+    /// Adds `amount_milli_yuan` to `client`'s spending on `day` (days since the Unix epoch,
+    /// UTC) if it stays within `limit_milli_yuan`: `false`, and nothing added, when it would
+    /// not. Atomic across every process sharing the store, so a budget holds across replicas.
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    pub async fn reserve_budget(
+        &self,
+        client: &str,
+        day: i64,
+        amount_milli_yuan: i64,
+        limit_milli_yuan: i64,
+    ) -> Result<bool, LedgerError> {
+        self.store
+            .reserve("budget", client, day, amount_milli_yuan, limit_milli_yuan)
+            .await
+    }
+
+    /// Gives back part of a reservation (what a call did not cost after all).
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    pub async fn refund_budget(
+        &self,
+        client: &str,
+        day: i64,
+        amount_milli_yuan: i64,
+    ) -> Result<(), LedgerError> {
+        self.store
+            .refund("budget", client, day, amount_milli_yuan)
+            .await
+    }
+
+    /// What `client` has spent (or holds reserved) on `day`.
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    pub async fn budget_spent(&self, client: &str, day: i64) -> Result<i64, LedgerError> {
+        self.store.counter("budget", client, day).await
+    }
+
+    /// Waits for one of `per_second` call slots of the limit `name`, shared by every process
+    /// on the store (a gateway's QPS limit per AppCode, shared by service replicas).
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    pub async fn take_rate_slot(&self, name: &str, per_second: u32) -> Result<(), LedgerError> {
+        loop {
+            let now = now_ms();
+            let second = now.div_euclid(1000);
+            if self
+                .store
+                .reserve("rate", name, second, 1, i64::from(per_second))
+                .await?
+            {
+                if second % 60 == 0 {
+                    self.store.forget_counters("rate", second - 60).await?;
+                }
+                return Ok(());
+            }
+            let to_next = u64::try_from(1000 - now.rem_euclid(1000)).unwrap_or(1);
+            tokio::time::sleep(Duration::from_millis(to_next.max(1))).await;
+        }
+    }
+
     /// Whether the store still answers (and is still the file that was opened).
     ///
     /// # Errors

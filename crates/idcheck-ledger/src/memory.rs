@@ -19,6 +19,8 @@ struct State {
     key_check: Option<String>,
     next_id: i64,
     calls: BTreeMap<i64, Row>,
+    /// Budgets and rate windows: (kind, name, window) → used.
+    counters: HashMap<(String, String, i64), i64>,
     /// The calls of each (entry, target), oldest first: claims look only at their own.
     by_pair: HashMap<(String, String), Vec<i64>>,
 }
@@ -278,6 +280,63 @@ impl Store for MemoryStore {
             }
             old.len() as u64
         }))
+    }
+
+    async fn reserve(
+        &self,
+        kind: &str,
+        name: &str,
+        window: i64,
+        amount: i64,
+        limit: i64,
+    ) -> Result<bool, LedgerError> {
+        Ok(self.with(|s| {
+            let used = s
+                .counters
+                .entry((kind.to_owned(), name.to_owned(), window))
+                .or_insert(0);
+            if used.saturating_add(amount) <= limit {
+                *used += amount;
+                true
+            } else {
+                false
+            }
+        }))
+    }
+
+    async fn refund(
+        &self,
+        kind: &str,
+        name: &str,
+        window: i64,
+        amount: i64,
+    ) -> Result<(), LedgerError> {
+        self.with(|s| {
+            if let Some(used) = s
+                .counters
+                .get_mut(&(kind.to_owned(), name.to_owned(), window))
+            {
+                *used = (*used - amount).max(0);
+            }
+        });
+        Ok(())
+    }
+
+    async fn counter(&self, kind: &str, name: &str, window: i64) -> Result<i64, LedgerError> {
+        Ok(self.with(|s| {
+            s.counters
+                .get(&(kind.to_owned(), name.to_owned(), window))
+                .copied()
+                .unwrap_or(0)
+        }))
+    }
+
+    async fn forget_counters(&self, kind: &str, before_window: i64) -> Result<(), LedgerError> {
+        self.with(|s| {
+            s.counters
+                .retain(|(k, _, window), _| k != kind || *window >= before_window);
+        });
+        Ok(())
     }
 
     async fn stats(&self) -> Result<Stats, LedgerError> {

@@ -19,6 +19,9 @@ const SCHEMA: &[&str] = &[
         claimed_at BIGINT NOT NULL, lease_until BIGINT NOT NULL, ended_at BIGINT,
         billing TEXT, cost_milli BIGINT, outcome TEXT, answer TEXT,
         gateway_request_id TEXT, vendor_request_id TEXT)",
+    "CREATE TABLE IF NOT EXISTS idcheck_counters (
+        kind TEXT NOT NULL, name TEXT NOT NULL, win BIGINT NOT NULL, used BIGINT NOT NULL,
+        PRIMARY KEY (kind, name, win))",
     "CREATE UNIQUE INDEX IF NOT EXISTS idcheck_calls_open ON idcheck_calls (entry, target)
         WHERE state IN ('claimed', 'unresolved')",
     "CREATE INDEX IF NOT EXISTS idcheck_calls_answers ON idcheck_calls (entry, target, ended_at)

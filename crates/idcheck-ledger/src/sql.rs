@@ -51,6 +51,17 @@ pub(crate) const STATS: &str = "SELECT state, CAST(COUNT(*) AS BIGINT) AS calls,
     FROM idcheck_calls GROUP BY state";
 pub(crate) const ENTRIES: &str =
     "SELECT CAST(COUNT(DISTINCT entry) AS BIGINT) AS entries FROM idcheck_calls";
+pub(crate) const RESERVE: &str = "INSERT INTO idcheck_counters (kind, name, win, used) \
+    SELECT $1, $2, $3, $4 WHERE $4 <= $5 \
+    ON CONFLICT (kind, name, win) DO UPDATE SET used = idcheck_counters.used + excluded.used \
+    WHERE idcheck_counters.used + excluded.used <= $5 RETURNING used";
+pub(crate) const REFUND: &str = "UPDATE idcheck_counters \
+    SET used = CASE WHEN used > $4 THEN used - $4 ELSE 0 END \
+    WHERE kind = $1 AND name = $2 AND win = $3";
+pub(crate) const COUNTER: &str =
+    "SELECT used FROM idcheck_counters WHERE kind = $1 AND name = $2 AND win = $3";
+pub(crate) const FORGET_COUNTERS: &str =
+    "DELETE FROM idcheck_counters WHERE kind = $1 AND win < $2";
 pub(crate) const META_INSERT: &str =
     "INSERT INTO idcheck_meta (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 pub(crate) const META_GET: &str = "SELECT value FROM idcheck_meta WHERE name = $1";
@@ -334,6 +345,70 @@ macro_rules! sql_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn reserve(
+                &self,
+                kind: &str,
+                name: &str,
+                window: i64,
+                amount: i64,
+                limit: i64,
+            ) -> Result<bool, LedgerError> {
+                let used = sqlx::query_scalar::<$db, i64>(crate::sql::RESERVE)
+                    .bind(kind)
+                    .bind(name)
+                    .bind(window)
+                    .bind(amount)
+                    .bind(limit)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(used.is_some())
+            }
+
+            async fn refund(
+                &self,
+                kind: &str,
+                name: &str,
+                window: i64,
+                amount: i64,
+            ) -> Result<(), LedgerError> {
+                sqlx::query(crate::sql::REFUND)
+                    .bind(kind)
+                    .bind(name)
+                    .bind(window)
+                    .bind(amount)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn counter(
+                &self,
+                kind: &str,
+                name: &str,
+                window: i64,
+            ) -> Result<i64, LedgerError> {
+                Ok(sqlx::query_scalar::<$db, i64>(crate::sql::COUNTER)
+                    .bind(kind)
+                    .bind(name)
+                    .bind(window)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .unwrap_or(0))
+            }
+
+            async fn forget_counters(
+                &self,
+                kind: &str,
+                before_window: i64,
+            ) -> Result<(), LedgerError> {
+                sqlx::query(crate::sql::FORGET_COUNTERS)
+                    .bind(kind)
+                    .bind(before_window)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn stats(&self) -> Result<Stats, LedgerError> {

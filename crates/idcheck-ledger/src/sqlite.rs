@@ -21,6 +21,9 @@ const SCHEMA: &[&str] = &[
         claimed_at INTEGER NOT NULL, lease_until INTEGER NOT NULL, ended_at INTEGER,
         billing TEXT, cost_milli INTEGER, outcome TEXT, answer TEXT,
         gateway_request_id TEXT, vendor_request_id TEXT)",
+    "CREATE TABLE IF NOT EXISTS idcheck_counters (
+        kind TEXT NOT NULL, name TEXT NOT NULL, win INTEGER NOT NULL, used INTEGER NOT NULL,
+        PRIMARY KEY (kind, name, win))",
     "CREATE UNIQUE INDEX IF NOT EXISTS idcheck_calls_open ON idcheck_calls (entry, target)
         WHERE state IN ('claimed', 'unresolved')",
     "CREATE INDEX IF NOT EXISTS idcheck_calls_answers ON idcheck_calls (entry, target, ended_at)

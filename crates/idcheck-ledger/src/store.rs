@@ -74,6 +74,28 @@ pub(crate) trait Store: std::fmt::Debug + Send + Sync {
     async fn resolve(&self, id: i64, end: &CallEnd, now_ms: i64) -> Result<bool, LedgerError>;
     /// Deletes ended calls that ended before `before_ms`; unresolved and claimed calls stay.
     async fn purge(&self, before_ms: i64) -> Result<u64, LedgerError>;
+    /// Adds `amount` to the counter (`kind`, `name`, `window`) if the sum stays within
+    /// `limit`; `false` (and nothing added) when it would not. Atomic across processes.
+    async fn reserve(
+        &self,
+        kind: &str,
+        name: &str,
+        window: i64,
+        amount: i64,
+        limit: i64,
+    ) -> Result<bool, LedgerError>;
+    /// Takes `amount` back from a counter (not below zero).
+    async fn refund(
+        &self,
+        kind: &str,
+        name: &str,
+        window: i64,
+        amount: i64,
+    ) -> Result<(), LedgerError>;
+    /// A counter's value (0 when absent).
+    async fn counter(&self, kind: &str, name: &str, window: i64) -> Result<i64, LedgerError>;
+    /// Deletes counters of `kind` older than `window`.
+    async fn forget_counters(&self, kind: &str, before_window: i64) -> Result<(), LedgerError>;
     /// Counts.
     async fn stats(&self) -> Result<Stats, LedgerError>;
     /// Whether the store still answers (and, for a file, is still the file that was opened).

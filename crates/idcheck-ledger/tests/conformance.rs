@@ -672,3 +672,110 @@ async fn unknown_locations_are_refused() {
         );
     }
 }
+
+async fn budgets_hold_across_holders(backend: Backend) {
+    let ledgers = if backend.shared {
+        vec![
+            Arc::new(backend.open().await),
+            Arc::new(backend.open().await),
+        ]
+    } else {
+        vec![Arc::new(backend.open().await)]
+    };
+    // 40 reservations of 70 against a limit of 1,000, from two holders at once: 14 fit.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let ledger = Arc::clone(&ledgers[i % ledgers.len()]);
+        tasks.spawn(async move {
+            ledger
+                .reserve_budget("signup", 20_000, 70, 1_000)
+                .await
+                .unwrap()
+        });
+    }
+    let mut granted = 0;
+    while let Some(ok) = tasks.join_next().await {
+        granted += usize::from(ok.unwrap());
+    }
+    assert_eq!(granted, 14);
+    assert_eq!(
+        ledgers[0].budget_spent("signup", 20_000).await.unwrap(),
+        980
+    );
+    ledgers[0]
+        .refund_budget("signup", 20_000, 70)
+        .await
+        .unwrap();
+    assert_eq!(
+        ledgers[0].budget_spent("signup", 20_000).await.unwrap(),
+        910
+    );
+    // Another client, another day: their own counters.
+    assert!(
+        ledgers[0]
+            .reserve_budget("other", 20_000, 1_000, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        ledgers[0]
+            .reserve_budget("signup", 20_001, 1_000, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ledgers[0]
+            .reserve_budget("signup", 20_001, 1, 1_000)
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_shared_rate_limit_spreads_calls_over_seconds(backend: Backend) {
+    let ledger = Arc::new(backend.open().await);
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..9 {
+        let ledger = Arc::clone(&ledger);
+        tasks.spawn(async move {
+            ledger.take_rate_slot("gateway", 4).await.unwrap();
+            chrono::Utc::now().timestamp()
+        });
+    }
+    let mut seconds = std::collections::HashMap::new();
+    while let Some(second) = tasks.join_next().await {
+        *seconds.entry(second.unwrap()).or_insert(0) += 1;
+    }
+    assert!(seconds.values().all(|&n| n <= 4), "{seconds:?}");
+    assert!(seconds.len() >= 3, "{seconds:?}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+mod counters {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn budgets_hold_across_holders_memory() {
+        super::budgets_hold_across_holders(Backend::memory()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn budgets_hold_across_holders_sqlite() {
+        super::budgets_hold_across_holders(Backend::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn budgets_hold_across_holders_postgres() {
+        super::budgets_hold_across_holders(Backend::postgres()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shared_rate_limit_spreads_calls_over_seconds_sqlite() {
+        super::a_shared_rate_limit_spreads_calls_over_seconds(Backend::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shared_rate_limit_spreads_calls_over_seconds_postgres() {
+        super::a_shared_rate_limit_spreads_calls_over_seconds(Backend::postgres()).await;
+    }
+}
