@@ -664,6 +664,11 @@ fn json(answer: &StoredAnswer) -> Result<String, LedgerError> {
     serde_json::to_string(answer).map_err(|e| LedgerError::Store(e.to_string()))
 }
 
+// Without a SQL store feature, nothing here awaits.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(clippy::unused_async)
+)]
 async fn open_store(location: &str) -> Result<(Box<dyn Store>, String), LedgerError> {
     let location = location.trim();
     let unsupported = |reason: &str| LedgerError::Location {
