@@ -174,6 +174,7 @@ fn response_schema<'a>(doc: &'a Value, path: &str, status: u16) -> &'a Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines)] // one walk through every route and status
 async fn every_route_and_status_against_the_openapi_document() {
     let running = start(memory_ledger(), Duration::ZERO).await;
     let doc = openapi(&running).await;
