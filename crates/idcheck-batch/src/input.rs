@@ -30,7 +30,8 @@ const MOBILE_HEADERS: &[&str] = &[
 ];
 const PHOTO_HEADERS: &[&str] = &["photo", "image", "face", "照片"];
 
-/// Column names the user chose (`--id-column` …), or `None` for the defaults.
+/// How the user described the file: its column names (`--id-column` …) and the character
+/// between cells (`--delimiter`), each `None` for the defaults.
 #[derive(Default)]
 pub struct ColumnNames {
     /// The ID number column's header.
@@ -41,6 +42,16 @@ pub struct ColumnNames {
     pub mobile: Option<String>,
     /// The photo column's header.
     pub photo: Option<String>,
+    /// The character between cells, or `None` to detect it from the header row.
+    pub delimiter: Option<Delimiter>,
+}
+
+impl ColumnNames {
+    /// The delimiter [`phase1`] uses for `text`: the chosen one, else [`Delimiter::detect`].
+    #[must_use]
+    pub fn delimiter_for(&self, text: &str) -> Delimiter {
+        self.delimiter.unwrap_or_else(|| Delimiter::detect(text))
+    }
 }
 
 /// One data row after phase 1.
@@ -96,52 +107,251 @@ impl Phase1 {
     }
 }
 
-/// Reads and decodes the file: UTF-8 with or without BOM. GBK (what Excel writes on Chinese
-/// Windows) is refused with the way out, rather than guessed.
-///
-/// # Errors
-///
-/// The file cannot be read, or is not UTF-8 (the message says what it looks like).
-pub fn read_utf8(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
-        Err(e) => {
-            let hint = if looks_like_gbk(bytes) {
-                "it looks like GBK/GB18030 (Excel's \"CSV\" on Chinese Windows): save it as \"CSV UTF-8\", or convert it with `iconv -f GB18030 -t UTF-8`"
-            } else {
-                "convert it to UTF-8"
-            };
-            Err(format!(
-                "the file is not UTF-8 (first bad byte at offset {}): {hint}",
-                e.valid_up_to()
-            ))
+/// The text encodings [`read_text`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TextEncoding {
+    /// UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8").
+    Utf8,
+    /// UTF-16, little-endian, after its byte-order mark (Excel's "Unicode Text").
+    Utf16Le,
+    /// UTF-16, big-endian, after its byte-order mark.
+    Utf16Be,
+    /// GB18030, a superset of GBK (Excel's "CSV" on Chinese Windows).
+    Gb18030,
+}
+
+impl TextEncoding {
+    /// The encoding's usual name: `UTF-8`, `UTF-16LE`, `UTF-16BE` or `GB18030`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Utf8 => "UTF-8",
+            Self::Utf16Le => "UTF-16LE",
+            Self::Utf16Be => "UTF-16BE",
+            Self::Gb18030 => "GB18030",
         }
     }
 }
 
-/// Most non-ASCII bytes pair as GBK lead (0x81–0xFE) and trail (0x40–0xFE, not 0x7F) bytes.
-fn looks_like_gbk(bytes: &[u8]) -> bool {
-    let (mut pairs, mut strays) = (0_usize, 0_usize);
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            i += 1;
-        } else if (0x81..=0xFE).contains(&b)
-            && bytes
-                .get(i + 1)
-                .is_some_and(|t| (0x40..=0xFE).contains(t) && *t != 0x7F)
-        {
-            pairs += 1;
-            i += 2;
+impl std::fmt::Display for TextEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A file's text and the encoding it was read as. No `Debug`: the text is personal data.
+pub struct Decoded {
+    /// The text, without its byte-order mark.
+    pub text: String,
+    /// The encoding the bytes were read as.
+    pub encoding: TextEncoding,
+}
+
+/// Reads and decodes a text file the way Excel may have saved it: a byte-order mark says
+/// UTF-8, UTF-16LE or UTF-16BE; without one, valid UTF-8 is UTF-8, and anything else is read
+/// as GB18030 (a superset of GBK) only when it decodes as GB18030 without a single error.
+///
+/// A file that is UTF-8 but for a few bytes is refused rather than read as GB18030, whose
+/// decoding of UTF-8 text is garbage that would be sent to a paid vendor.
+///
+/// # Errors
+///
+/// The file cannot be read, or is none of these encodings: the message gives the byte offset
+/// of the first byte that is not UTF-8 (never the file's content).
+pub fn read_text(path: &Path) -> Result<Decoded, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    decode(&bytes)
+}
+
+/// Leading bytes of spreadsheet workbooks: a ZIP archive (`.xlsx`) and an OLE file (`.xls`).
+const WORKBOOK_MAGIC: [&[u8]; 2] = [b"PK\x03\x04", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"];
+
+/// [`read_text`] on bytes.
+fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (encoding, name) = if encoding == encoding_rs::UTF_16LE {
+            (encoding, TextEncoding::Utf16Le)
+        } else if encoding == encoding_rs::UTF_16BE {
+            (encoding, TextEncoding::Utf16Be)
         } else {
-            strays += 1;
-            i += 1;
+            (encoding_rs::UTF_8, TextEncoding::Utf8)
+        };
+        let text = decode_strict(encoding, &bytes[bom..]).map_err(|offset| {
+            format!(
+                "the file starts with a {name} byte-order mark but is not {name} (first bad byte at offset {}): save it again as \"CSV UTF-8\"",
+                bom + offset
+            )
+        })?;
+        return Ok(Decoded {
+            text,
+            encoding: name,
+        });
+    }
+    let first_bad = match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            return Ok(Decoded {
+                text: text.to_owned(),
+                encoding: TextEncoding::Utf8,
+            });
+        }
+        Err(e) => e.valid_up_to(),
+    };
+    if WORKBOOK_MAGIC.iter().any(|magic| bytes.starts_with(magic)) {
+        return Err(
+            "the file is a spreadsheet workbook (.xlsx or .xls), not CSV: save it as \"CSV UTF-8\""
+                .to_owned(),
+        );
+    }
+    if mostly_utf8(bytes) {
+        return Err(format!(
+            "the file is UTF-8 but for some bytes (the first at offset {first_bad}): it is damaged or mixes encodings; save it again as \"CSV UTF-8\""
+        ));
+    }
+    match decode_strict(encoding_rs::GB18030, bytes) {
+        Ok(text) => Ok(Decoded {
+            text,
+            encoding: TextEncoding::Gb18030,
+        }),
+        Err(_) => Err(format!(
+            "the file is not UTF-8 (first bad byte at offset {first_bad}), nor UTF-16 with a byte-order mark, nor GB18030/GBK: save it as \"CSV UTF-8\""
+        )),
+    }
+}
+
+/// Decodes all of `bytes`, or gives the offset of the first byte of the first malformed
+/// sequence.
+fn decode_strict(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> Result<String, usize> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    // Past `usize` (never, for a file that fits in memory): refused at offset 0.
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .ok_or(0_usize)?;
+    let mut text = String::with_capacity(capacity);
+    let mut read = 0;
+    loop {
+        let (result, consumed) =
+            decoder.decode_to_string_without_replacement(&bytes[read..], &mut text, true);
+        read += consumed;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return Ok(text),
+            encoding_rs::DecoderResult::Malformed(bad, after) => {
+                return Err(read.saturating_sub(usize::from(bad) + usize::from(after)));
+            }
+            // The capacity is the worst case; more is reserved should it ever not be.
+            encoding_rs::DecoderResult::OutputFull => text.reserve(
+                decoder
+                    .max_utf8_buffer_length_without_replacement(bytes.len() - read)
+                    .ok_or(read)?
+                    .max(4),
+            ),
         }
     }
-    pairs > 0 && strays * 10 <= pairs
+}
+
+/// Valid UTF-8 characters of two or more bytes outnumber invalid sequences eight to one: a
+/// damaged or mixed UTF-8 file. In GBK text, only about one character in seven happens to
+/// look like UTF-8.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut invalid) = (0_usize, 0_usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    invalid > 0 && multibyte >= invalid.saturating_mul(8)
+}
+
+/// The character between cells.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delimiter {
+    /// `,`
+    #[default]
+    Comma,
+    /// `;` (Excel's CSV where the decimal separator is a comma).
+    Semicolon,
+    /// A tab (Excel's "Unicode Text").
+    Tab,
+    /// `|`
+    Pipe,
+}
+
+impl Delimiter {
+    /// The delimiter's byte.
+    #[must_use]
+    pub fn byte(self) -> u8 {
+        match self {
+            Self::Comma => b',',
+            Self::Semicolon => b';',
+            Self::Tab => b'\t',
+            Self::Pipe => b'|',
+        }
+    }
+
+    /// The delimiter's name: `comma`, `semicolon`, `tab` or `pipe`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Comma => "comma",
+            Self::Semicolon => "semicolon",
+            Self::Tab => "tab",
+            Self::Pipe => "pipe",
+        }
+    }
+
+    /// The most frequent of `,` `;` and tab outside quotes in the first line of `text` (the
+    /// header row), the first of them in that order on a tie; a comma when there is none.
+    #[must_use]
+    pub fn detect(text: &str) -> Self {
+        let mut counts = [0_usize; 3];
+        let mut quoted = false;
+        for byte in text.trim_start_matches(['\r', '\n']).bytes() {
+            match byte {
+                b'"' => quoted = !quoted,
+                b'\n' | b'\r' if !quoted => break,
+                b',' if !quoted => counts[0] += 1,
+                b';' if !quoted => counts[1] += 1,
+                b'\t' if !quoted => counts[2] += 1,
+                _ => {}
+            }
+        }
+        let candidates = [Self::Comma, Self::Semicolon, Self::Tab];
+        let mut best = 0;
+        for (index, count) in counts.iter().enumerate() {
+            if *count > counts[best] {
+                best = index;
+            }
+        }
+        candidates[best]
+    }
+}
+
+impl std::fmt::Display for Delimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Delimiter {
+    type Err = String;
+
+    /// `,` `;` `|`, a tab, `\t` or `tab`, or a name (`comma`, `semicolon`, `tab`, `pipe`).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "," => return Ok(Self::Comma),
+            ";" => return Ok(Self::Semicolon),
+            "\t" | "\\t" => return Ok(Self::Tab),
+            "|" => return Ok(Self::Pipe),
+            _ => {}
+        }
+        match text.trim().to_ascii_lowercase().as_str() {
+            "comma" => Ok(Self::Comma),
+            "semicolon" => Ok(Self::Semicolon),
+            "tab" => Ok(Self::Tab),
+            "pipe" => Ok(Self::Pipe),
+            _ => Err("the delimiter is one of \",\", \";\", \"tab\" or \"|\"".to_owned()),
+        }
+    }
 }
 
 fn normalise(header: &str) -> String {
@@ -166,12 +376,15 @@ fn find_column(
     }
 }
 
-/// Parses every row of `text` for `check`. Errors are about the file (no header, missing
-/// columns); row problems are per row. `salt` keys identical requests within the run.
+/// Parses every row of `text` for `check`, its cells separated by
+/// [`ColumnNames::delimiter_for`]. Errors are about the file (no header, missing columns);
+/// row problems are per row. `salt` keys identical requests within the run.
 ///
 /// # Errors
 ///
-/// No header row, or a needed column is missing.
+/// No header row, or a needed column is missing. The header row is described by the number
+/// of its cells and the kind of each (`digits(18)`, `CJK(2)`, `text(4)`, `empty`), never their
+/// text: in a file without a header row, it is a person.
 pub fn phase1(
     text: &str,
     check: Check,
@@ -183,17 +396,22 @@ pub fn phase1(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
+        .delimiter(columns.delimiter_for(text).byte())
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| format!("cannot read the header row: {e}"))?
         .clone();
+    if headers.is_empty() {
+        return Err("no header row: the file has no rows".to_owned());
+    }
     let column = |chosen: &Option<String>, defaults: &[&str], what: &str, flag: &str| {
         find_column(&headers, chosen.as_deref(), defaults).ok_or_else(|| {
-            format!(
-                "no {what} column: the header row has {:?}; name it {:?} or pass {flag}",
-                headers.iter().collect::<Vec<_>>(),
-                chosen.as_deref().unwrap_or(defaults[0])
+            no_column(
+                &headers,
+                what,
+                chosen.as_deref().unwrap_or(defaults[0]),
+                flag,
             )
         })
     };
@@ -265,6 +483,76 @@ pub fn phase1(
         });
     }
     Ok(Phase1 { rows, distinct })
+}
+
+/// Columns described in a "no … column" message at most; the rest are counted.
+const DESCRIBED_COLUMNS: usize = 12;
+
+/// Why no column is `what`, with the header row described by kinds of cells only.
+fn no_column(headers: &csv::StringRecord, what: &str, name: &str, flag: &str) -> String {
+    let count = headers.len();
+    let mut kinds = headers
+        .iter()
+        .take(DESCRIBED_COLUMNS)
+        .map(cell_kind)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if count > DESCRIBED_COLUMNS {
+        let _ = write!(kinds, ", and {} more", count - DESCRIBED_COLUMNS);
+    }
+    let columns = if count == 1 { "column" } else { "columns" };
+    if headers.iter().any(looks_like_a_number) {
+        return format!(
+            "no {what} column: the file seems to have no header row: its first row has {count} {columns} ({kinds}), and a cell looks like an ID number or a mobile; add a header row that names them (id, name, mobile, photo)"
+        );
+    }
+    let hint = if count == 1 {
+        " (if the cells are separated by another character, pass --delimiter)"
+    } else {
+        ""
+    };
+    format!(
+        "no {what} column: the header row has {count} {columns} ({kinds}){hint}; name it {name:?} or pass {flag}"
+    )
+}
+
+/// A cell's kind and length in characters: `digits(n)` (digits, an ID number's X),
+/// `CJK(n)` (Chinese characters and the dot of transliterated names), `text(n)` or `empty`.
+fn cell_kind(cell: &str) -> String {
+    let length = cell.chars().count();
+    if length == 0 {
+        "empty".to_owned()
+    } else if digits_or_x(cell) {
+        format!("digits({length})")
+    } else if cell
+        .chars()
+        .all(|c| is_cjk(c) || matches!(c, '·' | '•' | '・'))
+    {
+        format!("CJK({length})")
+    } else {
+        format!("text({length})")
+    }
+}
+
+/// Digits, and maybe an ID number's check character X.
+fn digits_or_x(cell: &str) -> bool {
+    cell.bytes().any(|b| b.is_ascii_digit())
+        && cell
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'X' || b == b'x')
+}
+
+/// An ID number or a mobile (11 or more digits or X): a header row never has one.
+fn looks_like_a_number(cell: &str) -> bool {
+    cell.len() >= 11 && digits_or_x(cell)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3134F}')
 }
 
 fn parse_row(
@@ -413,10 +701,130 @@ mod tests {
     }
 
     #[test]
-    fn gbk_is_recognised_and_other_binary_is_not_called_gbk() {
-        assert!(looks_like_gbk(&[0xD5, 0xC5, 0xC8, 0xFD, b',', b'1']));
-        assert!(!looks_like_gbk(&[0xFF, 0xFF, 0x00, 0x80, 0x80, 0x80]));
-        assert!(!looks_like_gbk(b"plain ascii"));
+    fn gbk_is_decoded_and_damaged_utf8_or_binary_is_refused_with_the_offset() {
+        // "张三,1" in GBK.
+        let decoded = decode(&[0xD5, 0xC5, 0xC8, 0xFD, b',', b'1']).unwrap();
+        assert_eq!(decoded.encoding, TextEncoding::Gb18030);
+        assert_eq!(decoded.text, "张三,1");
+        let decoded = decode("\u{feff}张三".as_bytes()).unwrap();
+        assert_eq!(
+            (decoded.encoding, decoded.text.as_str()),
+            (TextEncoding::Utf8, "张三")
+        );
+        // 0x80 and 0xFF are no GB18030 byte.
+        let error = decode(b"id,name\n\xFF\x80").err().unwrap();
+        assert!(
+            error.contains("offset 8") && error.contains("GB18030"),
+            "{error}"
+        );
+        // UTF-8 names and one stray byte, all of which GB18030 decodes ("濮撳悕,韬唤璇佸彿…"):
+        // refused, not read as garbage.
+        let head = "姓名,身份证号\n张三,11010519491231002";
+        let tail = "X\n李四,310104198506120035\n欧阳娜娜,11010519491231002X\n";
+        let damaged = [head.as_bytes(), b"\xB0", tail.as_bytes()].concat();
+        assert!(
+            encoding_rs::GB18030
+                .decode_without_bom_handling_and_without_replacement(&damaged)
+                .is_some()
+        );
+        let error = decode(&damaged).err().unwrap();
+        assert!(
+            error.contains(&format!("offset {}", head.len())) && error.contains("damaged"),
+            "{error}"
+        );
+        let error = decode(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xA4")
+            .err()
+            .unwrap();
+        assert!(error.contains("workbook"), "{error}");
+        // A UTF-16LE byte-order mark, then an unpaired surrogate at byte 4.
+        let error = decode(&[0xFF, 0xFE, b'a', 0, 0x00, 0xD8, b'b', 0])
+            .err()
+            .unwrap();
+        assert!(
+            error.contains("UTF-16LE") && error.contains("offset 4"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_delimiter_is_the_most_frequent_outside_quotes_in_the_first_line() {
+        assert_eq!(Delimiter::detect("name,id\n1;2;3;4\n"), Delimiter::Comma);
+        assert_eq!(Delimiter::detect("name;id;mobile\n"), Delimiter::Semicolon);
+        assert_eq!(Delimiter::detect("\r\nname\tid\r\n"), Delimiter::Tab);
+        assert_eq!(Delimiter::detect("\"a;b;c\",name\n"), Delimiter::Comma);
+        assert_eq!(
+            Delimiter::detect("\"a\nb,c,d\";name;id\n"),
+            Delimiter::Semicolon
+        );
+        assert_eq!(Delimiter::detect("name\n"), Delimiter::Comma);
+        assert_eq!(Delimiter::detect(""), Delimiter::Comma);
+        assert_eq!(
+            Delimiter::detect("a;b,c\tq"),
+            Delimiter::Comma,
+            "a tie: comma first"
+        );
+        for (text, delimiter) in [
+            (",", Delimiter::Comma),
+            (";", Delimiter::Semicolon),
+            ("\t", Delimiter::Tab),
+            ("\\t", Delimiter::Tab),
+            ("TAB", Delimiter::Tab),
+            ("|", Delimiter::Pipe),
+            ("pipe", Delimiter::Pipe),
+        ] {
+            assert_eq!(text.parse::<Delimiter>(), Ok(delimiter), "{text:?}");
+        }
+        assert!(":".parse::<Delimiter>().is_err());
+    }
+
+    #[test]
+    fn a_missing_column_is_described_by_kinds_of_cells_never_their_text() {
+        let error = run("张三,11010519491231002X,13800138000\n", Check::Identity)
+            .err()
+            .unwrap();
+        assert!(error.contains("no header row"), "{error}");
+        assert!(
+            error.contains("3 columns (CJK(2), digits(18), digits(11))"),
+            "{error}"
+        );
+        assert!(!error.contains("张三") && !error.contains("138"), "{error}");
+        let error = run("姓名, Card No. ,\n张三,1,\n", Check::Identity)
+            .err()
+            .unwrap();
+        assert!(!error.contains("no header row"), "{error}");
+        assert!(
+            error.contains("3 columns (CJK(2), text(8), empty)"),
+            "{error}"
+        );
+        let error = run("name;id\n", Check::Identity).err();
+        assert!(error.is_none(), "detected: {error:?}");
+        let error = phase1(
+            "name;id\n",
+            Check::Identity,
+            &ColumnNames {
+                delimiter: Some(Delimiter::Comma),
+                ..ColumnNames::default()
+            },
+            &FaceImageParser::new(),
+            Path::new("."),
+            &[1; 32],
+        )
+        .err()
+        .unwrap();
+        assert!(
+            error.contains("1 column (text(7))") && error.contains("--delimiter"),
+            "{error}"
+        );
+        // A huge line: a short message.
+        let line = format!("{}\n", vec!["x".repeat(1000); 10_000].join(","));
+        let error = run(&line, Check::Identity).err().unwrap();
+        assert!(error.len() < 400, "{} bytes", error.len());
+        assert!(
+            error.contains("10000 columns (text(1000), ") && error.contains("and 9988 more"),
+            "{error}"
+        );
+        let error = run("", Check::Identity).err().unwrap();
+        assert!(error.contains("no rows"), "{error}");
     }
 
     proptest! {
@@ -432,8 +840,24 @@ mod tests {
         }
 
         #[test]
-        fn any_bytes_are_classified_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let _ = looks_like_gbk(&bytes);
+        fn any_bytes_are_decoded_or_refused_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(decoded) = decode(&bytes) {
+                if decoded.encoding == TextEncoding::Utf8 && std::str::from_utf8(&bytes).is_ok() {
+                    prop_assert_eq!(decoded.text.as_bytes(), bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes));
+                }
+            }
+        }
+
+        #[test]
+        fn any_cell_has_a_kind_and_a_length_only(cell in "\\PC{0,40}") {
+            let kind = cell_kind(&cell);
+            let length = cell.chars().count();
+            let allowed = if length == 0 {
+                vec!["empty".to_owned()]
+            } else {
+                ["digits", "CJK", "text"].map(|k| format!("{k}({length})")).to_vec()
+            };
+            prop_assert!(allowed.contains(&kind), "{}", kind);
         }
     }
 }

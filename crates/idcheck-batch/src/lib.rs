@@ -25,7 +25,8 @@ mod output;
 mod run;
 
 pub use input::{
-    ColumnNames, Parsed, Phase1, PhotoSource, RawInputs, Row, load_photo, phase1, read_utf8,
+    ColumnNames, Decoded, Delimiter, Parsed, Phase1, PhotoSource, RawInputs, Row, TextEncoding,
+    load_photo, phase1, read_text,
 };
 pub use output::{Format, write_output};
 pub use run::{Answer, Observer, Outcome, Settings, Stop, run};

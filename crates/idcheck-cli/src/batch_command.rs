@@ -22,7 +22,10 @@ use idcheck::FaceImageParser;
 use idcheck::ledger::{ClaimPolicy, KeySource, Ledger, LedgerKey};
 use idcheck::provider::{Check, Price, Provider};
 use idcheck::router::Fallback;
-use idcheck_batch::{Answer, ColumnNames, Outcome, Phase1, Settings, Stop, phase1, read_utf8};
+use idcheck_batch::{
+    Answer, ColumnNames, Delimiter, Outcome, Phase1, Settings, Stop, TextEncoding, phase1,
+    read_text,
+};
 
 use crate::verify_command::{self, Credentials};
 
@@ -83,7 +86,20 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 
 fn run_checked(args: &Args) -> Result<u8, String> {
     let settings = Settings::new(args.concurrency, args.rate)?;
-    let text = read_utf8(&args.file)?;
+    let decoded = read_text(&args.file)?;
+    let text = decoded.text;
+    let delimiter = args.columns.delimiter_for(&text);
+    if decoded.encoding != TextEncoding::Utf8 || delimiter != Delimiter::Comma {
+        let mut line = format!(
+            "idcheck batch: read {} as {}",
+            args.file.display(),
+            decoded.encoding
+        );
+        if delimiter != Delimiter::Comma {
+            let _ = write!(line, " with {delimiter} separators");
+        }
+        eprintln!("{line}");
+    }
     let base_dir = args.file.parent().unwrap_or(Path::new("."));
     // Groups identical rows within this run only; the ledger's keys are HMACs.
     let mut salt = [0; 32];

@@ -124,7 +124,8 @@ enum Command {
     /// each distinct valid row sent once through the ledger of paid calls, so no re-run, no
     /// other file and no other process sharing the ledger pays twice for one person.
     Batch {
-        /// The CSV file (UTF-8, header row; columns `id`, `name`, `mobile`, `photo` by default).
+        /// The CSV file (UTF-8, UTF-16 or GB18030/GBK, as Excel saves it; header row; columns
+        /// `id`, `name`, `mobile`, `photo` by default).
         file: PathBuf,
         /// Vendors to ask, in order, comma-separated: the next is asked only when the answer is
         /// "unverifiable" or an error that was not billed.
@@ -178,6 +179,10 @@ enum Command {
         /// The photo column's header (file paths relative to the CSV, or URLs).
         #[arg(long, value_name = "HEADER")]
         photo_column: Option<String>,
+        /// The character between cells: "," ";" "tab" or "|" (default: whichever of comma,
+        /// semicolon and tab the header row has most).
+        #[arg(long, value_name = "CHAR")]
+        delimiter: Option<idcheck_batch::Delimiter>,
         /// Send again the calls the ledger holds as unresolved (sent, no answer seen: they may
         /// have been billed), each to the same vendor.
         #[arg(long)]
@@ -366,6 +371,7 @@ fn main() -> ExitCode {
             name_column,
             mobile_column,
             photo_column,
+            delimiter,
             resend_unresolved,
             progress_every,
             credentials,
@@ -389,6 +395,7 @@ fn main() -> ExitCode {
                 name: name_column,
                 mobile: mobile_column,
                 photo: photo_column,
+                delimiter,
             },
             credentials: credentials.into_credentials(),
             resend_unresolved,

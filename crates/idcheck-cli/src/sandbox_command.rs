@@ -62,7 +62,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
 fn serve(args: Args) -> Result<(), String> {
     let registry = match &args.registry {
         Some(path) => {
-            let text = idcheck_batch::read_utf8(path)?;
+            let text = idcheck_batch::read_text(path)?.text;
             Registry::from_csv(&text, path.parent().unwrap_or(std::path::Path::new(".")))?
         }
         None => Registry::builtin(),

@@ -349,21 +349,40 @@ async fn unbilled_errors_are_retried_on_the_next_run_and_billed_ones_are_not() {
 }
 
 #[test]
-fn gbk_files_and_missing_columns_are_refused_with_the_way_out() {
+fn gbk_files_are_read_and_missing_columns_are_refused_with_the_way_out() {
     let dir = workdir("gbk");
-    // "姓名,身份证\n张三,…" in GBK.
+    // "姓名,身份证\n张三,…\n李四,…\n" in GBK (Excel's "CSV" on Chinese Windows).
     let mut gbk = vec![0xD0, 0xD5, 0xC3, 0xFB, b','];
     gbk.extend_from_slice(&[0xC9, 0xED, 0xB7, 0xDD, 0xD6, 0xA4, b'\n']);
     gbk.extend_from_slice(&[0xD5, 0xC5, 0xC8, 0xFD, b',']);
     gbk.extend_from_slice(b"11010519491231002X\n");
+    gbk.extend_from_slice(&[0xC0, 0xEE, 0xCB, 0xC4, b',']);
+    gbk.extend_from_slice(b"310104198506120035\n");
     std::fs::write(dir.join("people.csv"), gbk).unwrap();
-    let output = batch(&dir, &["--dry-run"]);
-    assert_eq!(output.status.code(), Some(2));
+    let output = batch(&dir, &["--dry-run", "--format", "jsonl", "--unmasked"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("GBK") && stderr(&output).contains("iconv"),
+        stderr(&output).contains("idcheck batch: read people.csv as GB18030\n"),
         "{}",
         stderr(&output)
     );
+    assert!(stderr(&output).contains("2 rows: 2 valid (2 distinct"));
+    let lines = common::json_lines(&output);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (&lines[0]["name"], &lines[0]["status"]),
+        (&"张三".into(), &"valid".into())
+    );
+    assert_eq!(lines[1]["name"], "李四");
+
+    // A stray byte in the middle of a UTF-8 file: refused, with where, not what.
+    let mut damaged = PEOPLE.as_bytes().to_vec();
+    damaged.insert(14, 0xFF);
+    std::fs::write(dir.join("people.csv"), damaged).unwrap();
+    let output = batch(&dir, &["--dry-run"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("offset 14"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("张三"), "{}", stderr(&output));
 
     std::fs::write(
         dir.join("people.csv"),
@@ -383,4 +402,108 @@ fn gbk_files_and_missing_columns_are_refused_with_the_way_out() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(common::json_lines(&output)[0]["status"], "valid");
+}
+
+/// `people.csv` as written by the comma file's dry run, as JSON lines.
+fn dry_run_lines(dir: &Path, args: &[&str]) -> (Output, Vec<serde_json::Value>) {
+    let output = batch(dir, &[&["--dry-run", "--format", "jsonl"], args].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines = common::json_lines(&output);
+    (output, lines)
+}
+
+/// UTF-16LE with its byte-order mark, as Excel's "Unicode Text" writes.
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+#[test]
+fn unicode_text_and_semicolon_files_give_the_comma_files_rows() {
+    let dir = workdir("separators");
+    assert!(!PEOPLE.contains('"') && !PEOPLE.contains(';') && !PEOPLE.contains('\t'));
+    let (output, expected) = dry_run_lines(&dir, &[]);
+    assert_eq!(expected.len(), 21);
+    assert!(
+        !stderr(&output).contains("read people.csv"),
+        "UTF-8 and commas go without saying: {}",
+        stderr(&output)
+    );
+    for (bytes, said) in [
+        (
+            utf16le(&PEOPLE.replace(',', "\t")),
+            "read people.csv as UTF-16LE with tab separators\n",
+        ),
+        (
+            PEOPLE.replace(',', ";").into_bytes(),
+            "read people.csv as UTF-8 with semicolon separators\n",
+        ),
+    ] {
+        std::fs::write(dir.join("people.csv"), bytes).unwrap();
+        let (output, lines) = dry_run_lines(&dir, &[]);
+        assert!(stderr(&output).contains(said), "{}", stderr(&output));
+        assert!(stderr(&output).contains("21 rows: 14 valid (11 distinct"));
+        assert_eq!(lines, expected, "{said}");
+    }
+}
+
+#[test]
+fn the_delimiter_flag_overrides_detection() {
+    let dir = workdir("delimiter");
+    let (_, expected) = dry_run_lines(&dir, &[]);
+    // Pipes are never guessed: without the flag, the header row is one column.
+    std::fs::write(dir.join("people.csv"), PEOPLE.replace(',', "|")).unwrap();
+    let output = batch(&dir, &["--dry-run"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("1 column (text(14))") && stderr(&output).contains("--delimiter"),
+        "{}",
+        stderr(&output)
+    );
+    let (output, lines) = dry_run_lines(&dir, &["--delimiter", "|"]);
+    assert_eq!(lines, expected);
+    assert!(stderr(&output).contains("with pipe separators"));
+    // A semicolon file read with the commas asked for: one column, whatever detection says.
+    std::fs::write(dir.join("people.csv"), PEOPLE.replace(',', ";")).unwrap();
+    let output = batch(&dir, &["--dry-run", "--delimiter", ","]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no ID number column: the header row has 1 column"),
+        "{}",
+        stderr(&output)
+    );
+    // Tabs by name or as themselves.
+    std::fs::write(dir.join("people.csv"), PEOPLE.replace(',', "\t")).unwrap();
+    for tab in ["tab", "\t"] {
+        assert_eq!(dry_run_lines(&dir, &["--delimiter", tab]).1, expected);
+    }
+    let output = batch(&dir, &["--dry-run", "--delimiter", ":"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("\"tab\""), "{}", stderr(&output));
+}
+
+#[test]
+fn a_file_without_a_header_row_is_refused_without_printing_its_first_row() {
+    let dir = workdir("headerless");
+    let headerless = PEOPLE.split_once('\n').unwrap().1;
+    for text in [headerless.to_owned(), headerless.replace(',', ";")] {
+        std::fs::write(dir.join("people.csv"), text).unwrap();
+        let output = batch(&dir, &["--dry-run"]);
+        assert_eq!(output.status.code(), Some(2));
+        let log = stderr(&output);
+        assert!(
+            log.contains("no header row")
+                && log.contains("3 columns (CJK(2), digits(18), digits(11))"),
+            "{log}"
+        );
+        let longest_digit_run = log
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_digit_run < 11, "{log}");
+        assert!(!log.contains("张三") && !log.contains("张"), "{log}");
+        assert!(output.stdout.is_empty());
+    }
 }

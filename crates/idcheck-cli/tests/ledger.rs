@@ -388,3 +388,55 @@ async fn a_refused_appcode_stops_the_batch() {
     assert_eq!(tried, 1, "stopped after the first refusal: {log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_deleted_mid_run_stops_the_run() {
+    use std::io::{BufRead as _, BufReader};
+    let sandbox = sandbox(30, 0.0).await;
+    let people = people(40);
+    let dir = workdir("deleted");
+    std::fs::write(dir.join("people.csv"), csv(&people)).unwrap();
+    let ledger = dir.join("ledger.sqlite");
+    let base = sandbox.base_url();
+    let mut args = batch_args("people.csv", &base, "out.jsonl");
+    let last = args.len() - 1;
+    args[last] = "1"; // --concurrency 1
+    args.extend(["--progress-every", "1"]);
+    let mut child = idcheck(&dir, &ledger.display().to_string(), &args)
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, log) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let mut log = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let third = line.contains("answered 3/");
+            log.push(line);
+            if third {
+                break;
+            }
+        }
+        (lines, log)
+    })
+    .await
+    .unwrap();
+    assert!(log.iter().any(|l| l.contains("answered 3/")), "{log:?}");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", ledger.display()));
+    }
+    let rest: Vec<String> =
+        tokio::task::spawn_blocking(move || lines.map(Result::unwrap).collect())
+            .await
+            .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let rest = rest.join("\n");
+    assert_eq!(status.code(), Some(1), "{rest}");
+    assert!(rest.contains("deleted or replaced"), "{rest}");
+    // It stopped at the next call: nothing like the whole file was sent.
+    assert!(sandbox.billed_total() <= 6, "{}", sandbox.billed_total());
+    assert!(billed(&sandbox, &people).iter().all(|&n| n <= 1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
