@@ -24,6 +24,7 @@ mod mobile_command;
 mod name_command;
 mod photo_command;
 mod sandbox_command;
+mod serve_command;
 mod verify_command;
 
 use std::path::PathBuf;
@@ -206,6 +207,49 @@ enum Command {
     /// Serve the five vendors and the gateway on loopback, answering from a registry of
     /// synthetic people: try `verify` and `batch` with `--base-url` without paying.
     Sandbox(sandbox_command::Args),
+    /// Serve verification over HTTP for callers in any language: /v1/validate (free),
+    /// /v1/verify (paid, every call recorded once in the ledger), /healthz, /readyz,
+    /// /metrics, /openapi.json. Replicas on one PostgreSQL ledger share answers, budgets and
+    /// the QPS limit.
+    Serve {
+        /// Settings in TOML (the same names as the flags; flags win).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address to listen on (default 127.0.0.1:8800; port 0 for any free port).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Vendors to ask, in order, comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = clap::builder::PossibleValuesParser::new(verify_command::PROVIDERS))]
+        provider: Vec<String>,
+        /// Ask the cheapest vendor first (prices from --price).
+        #[arg(long)]
+        by_price: bool,
+        /// Price of one vendor's call, e.g. checkone=0.05 (repeatable; needed for budgets).
+        #[arg(long = "price", value_name = "ID=YUAN", value_parser = parse_vendor_price)]
+        prices: Vec<(String, Price)>,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// The clients file (TOML [[client]] entries with token_sha256).
+        #[arg(long, value_name = "FILE")]
+        clients: Option<PathBuf>,
+        /// Calls per second to the gateway at most, shared by every replica on the ledger.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        qps: Option<u32>,
+        /// Seconds a client has to send a request's headers.
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: Option<u64>,
+        /// Seconds a request may take end to end (a paid call past it is still recorded).
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        deadline: Option<u64>,
+        /// Connections open at once.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: Option<u64>,
+        /// Print a new client's token (once) and its clients-file entry, then exit.
+        #[arg(long, value_name = "NAME")]
+        new_client: Option<String>,
+        #[command(flatten)]
+        credentials: CredentialArgs,
+    },
 }
 
 /// Where the ledger of paid calls is.
@@ -310,8 +354,41 @@ fn parse_vendor_price(text: &str) -> Result<(String, Price), String> {
     Ok((id.to_owned(), parse_yuan(price)?))
 }
 
+/// Logs to standard error, filtered by `RUST_LOG` (`warn` by default; `info` for `serve`,
+/// as JSON lines). Nothing idcheck logs holds an input unmasked.
+fn install_logging(serve: bool) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| {
+            let level = if serve {
+                tracing::Level::INFO
+            } else {
+                tracing::Level::WARN
+            };
+            tracing_subscriber::filter::Targets::new().with_default(level)
+        });
+    let registry = tracing_subscriber::registry().with(filter);
+    let _ = if serve {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            )
+            .try_init()
+    } else {
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init()
+    };
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    install_logging(matches!(cli.command, Command::Serve { .. }));
     match cli.command {
         Command::Id {
             numbers,
@@ -407,6 +484,35 @@ fn main() -> ExitCode {
             action,
         } => ledger_command::run(ledger.location.as_deref(), &action, json),
         Command::Sandbox(args) => sandbox_command::run(args),
+        Command::Serve {
+            config,
+            listen,
+            provider,
+            by_price,
+            prices,
+            ledger,
+            clients,
+            qps,
+            header_timeout,
+            deadline,
+            max_connections,
+            new_client,
+            credentials,
+        } => serve_command::run(serve_command::Args {
+            config,
+            listen,
+            providers: provider,
+            by_price,
+            prices,
+            ledger: ledger.location,
+            clients,
+            qps,
+            header_timeout,
+            deadline,
+            max_connections: max_connections.and_then(|n| usize::try_from(n).ok()),
+            new_client,
+            credentials: credentials.into_credentials(),
+        }),
     }
 }
 
