@@ -259,7 +259,7 @@ struct LedgerArgs {
     /// The ledger: a SQLite file (default: idcheck/ledger.sqlite in the user's data
     /// directory), `postgres://…`, or `memory`; IDCHECK_LEDGER when not given. Its key is
     /// IDCHECK_LEDGER_KEY, or the key file in the user's config directory.
-    #[arg(long = "ledger", value_name = "PATH|URL")]
+    #[arg(long = "ledger", value_name = "PATH|URL", global = true)]
     location: Option<String>,
 }
 

@@ -1,0 +1,397 @@
+//! `idcheck serve` as a process: replicas on one PostgreSQL ledger paying once per person and
+//! sharing a budget, a graceful SIGTERM, slow and idle clients, and refusals to start. Billed
+//! calls are counted by the sandbox, per person.
+
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use idcheck::gateway::reqwest;
+use idcheck_sandbox::{DEFAULT_APPCODE, Sandbox, SandboxConfig};
+
+const LEDGER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+fn id_number(i: usize) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let body = format!("3201021985{:02}{:02}{:03}", 1 + i % 12, 1 + i % 28, i);
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{body}{}", char::from(CHECK[(sum % 11) as usize]))
+}
+
+fn workdir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("idcheck-serve-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn postgres(schema: &str) -> String {
+    let url = std::env::var("IDCHECK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{sep}schema={schema}_{}_{}",
+        std::process::id(),
+        fastrand::u32(..)
+    )
+}
+
+/// A clients file with one client (an optional budget line) and its token.
+fn clients(dir: &Path, extra: &str) -> (PathBuf, String) {
+    let (token, entry) = idcheck_server::new_client("app").unwrap();
+    let path = dir.join("clients.toml");
+    std::fs::write(&path, format!("{entry}{extra}")).unwrap();
+    (path, token)
+}
+
+struct Replica {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Replica {
+    fn start(sandbox: &str, ledger: &str, clients: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--provider",
+                "idcardcert",
+                "--price",
+                "idcardcert=0.07",
+                "--base-url",
+                sandbox,
+                "--ledger",
+                ledger,
+                "--clients",
+            ])
+            .arg(clients)
+            .args(extra)
+            .env("IDCHECK_APPCODE", DEFAULT_APPCODE)
+            .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut base = None;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                base = Some(rest.split_whitespace().next().unwrap().to_owned());
+            }
+            log.lock().unwrap().push(line);
+            if base.is_some() {
+                break;
+            }
+        }
+        let base = base.unwrap_or_else(|| panic!("no listening line: {:?}", log.lock().unwrap()));
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, base, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn verify(http: &reqwest::Client, base: &str, token: &str, id: &str) -> (u16, String) {
+    let response = http
+        .post(format!("{base}/v1/verify"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(format!(
+            r#"{{"check":"identity","id":"{id}","name":"测试"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn sandbox(latency: Duration) -> Sandbox {
+    Sandbox::start(
+        SandboxConfig {
+            latency,
+            ..SandboxConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_postgres_ledger_bill_each_person_once() {
+    let sandbox = sandbox(Duration::from_millis(20)).await;
+    let dir = workdir("replicas");
+    let (clients, token) = clients(&dir, "");
+    let ledger = postgres("serve_replicas");
+    let one = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
+    let two = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
+    let http = reqwest::Client::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(32));
+    let mut tasks = tokio::task::JoinSet::new();
+    // 200 people, each sent to both replicas at the same time: 400 requests.
+    for i in 0..200 {
+        for base in [one.base.clone(), two.base.clone()] {
+            let (http, token, permits) = (http.clone(), token.clone(), Arc::clone(&permits));
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.unwrap();
+                verify(&http, &base, &token, &id_number(i)).await
+            });
+        }
+    }
+    let mut statuses = std::collections::HashMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (status, body) = done.unwrap();
+        assert_eq!(status, 200, "{body}");
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    let billed = sandbox.billed_by_person();
+    for i in 0..200 {
+        assert_eq!(billed.get(&id_number(i)).copied(), Some(1), "person {i}");
+    }
+    assert_eq!(sandbox.billed_total(), 200);
+    assert_eq!(statuses[&200], 400);
+    let logs = format!("{}\n{}", one.log(), two.log());
+    assert!(logs.contains("\"route\":\"/v1/verify\""), "{logs}");
+    for i in 0..200 {
+        assert!(!logs.contains(&id_number(i)), "an ID number in the logs");
+    }
+    assert!(!logs.contains("1985"), "a birthday in the logs");
+    assert!(!logs.contains("测试"), "a name in the logs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_shared_by_two_replicas_is_never_exceeded() {
+    let sandbox = sandbox(Duration::from_millis(10)).await;
+    let dir = workdir("budget");
+    // 1.00 yuan a day at 0.07 a call: 14 calls.
+    let (clients, token) = clients(&dir, "daily_budget_yuan = 1.0\n");
+    let ledger = postgres("serve_budget");
+    let one = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
+    let two = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
+    let http = reqwest::Client::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let base = if i % 2 == 0 {
+            one.base.clone()
+        } else {
+            two.base.clone()
+        };
+        let (http, token) = (http.clone(), token.clone());
+        tasks.spawn(async move { verify(&http, &base, &token, &id_number(500 + i)).await });
+    }
+    let (mut paid, mut refused) = (0, 0);
+    while let Some(done) = tasks.join_next().await {
+        match done.unwrap() {
+            (200, _) => paid += 1,
+            (429, body) => {
+                assert!(body.contains("resets_at"), "{body}");
+                refused += 1;
+            }
+            (status, body) => panic!("{status} {body}"),
+        }
+    }
+    assert_eq!(paid, 14, "{refused} refused");
+    assert_eq!(sandbox.billed_total(), 14);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_slow_call_lets_it_finish_and_be_recorded() {
+    let sandbox = sandbox(Duration::from_millis(1500)).await;
+    let dir = workdir("sigterm");
+    let (clients, token) = clients(&dir, "");
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let mut replica = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
+    let http = reqwest::Client::new();
+    let base = replica.base.clone();
+    let call = tokio::spawn(async move { verify(&http, &base, &token, &id_number(900)).await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = replica.terminate();
+        (status, replica)
+    })
+    .await
+    .unwrap();
+    let (exit, replica) = status;
+    let (code, body) = call.await.unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(exit.code(), Some(0), "{}", replica.log());
+    assert!(replica.log().contains("every call in flight was recorded"));
+    assert_eq!(sandbox.billed_total(), 1);
+    let stats = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        .args(["ledger", "stats", "--json", "--ledger", &ledger])
+        .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)
+        .output()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["answered"], 1, "{stats}");
+    assert_eq!(stats["billed"], 1, "{stats}");
+    assert_eq!(stats["claimed"], 0, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_idle_connections_do_not_stop_service() {
+    let sandbox = sandbox(Duration::ZERO).await;
+    let dir = workdir("slow");
+    let (clients, token) = clients(&dir, "");
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let replica = Replica::start(
+        &sandbox.base_url(),
+        &ledger,
+        &clients,
+        &["--header-timeout", "1"],
+    );
+    let addr = replica.base.trim_start_matches("http://").to_owned();
+    // One byte a second: cut off once the header timeout passes.
+    let slow = {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let started = Instant::now();
+            for byte in b"POST /v1/validate HTTP/1.1\r\nHost: x\r\n".iter().cycle() {
+                if stream.write_all(&[*byte]).is_err() {
+                    return started.elapsed();
+                }
+                let mut buf = [0; 256];
+                match stream.read(&mut buf) {
+                    Ok(0) => return started.elapsed(),
+                    Ok(_) | Err(_) => {}
+                }
+                std::thread::sleep(Duration::from_millis(300));
+                assert!(started.elapsed() < Duration::from_secs(15), "never cut off");
+            }
+            unreachable!()
+        })
+    };
+    // 1,000 idle connections ...
+    let idle: Vec<tokio::net::TcpStream> = {
+        let mut idle = Vec::new();
+        for _ in 0..1000 {
+            idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+        }
+        idle
+    };
+    // ... and service goes on.
+    let started = Instant::now();
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{}/v1/validate", replica.base))
+        .header("authorization", format!("Bearer {token}"))
+        .body(r#"{"name":"张三"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let cut_after = slow.await.unwrap();
+    assert!(cut_after < Duration::from_secs(5), "{cut_after:?}");
+    drop(idle);
+}
+
+#[test]
+fn it_refuses_to_start_without_credentials_ledger_or_clients() {
+    let dir = workdir("refusals");
+    let (clients, _) = clients(&dir, "");
+    let malformed = dir.join("malformed.toml");
+    std::fs::write(&malformed, "[[client]]\nname = 'a'\n").unwrap();
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let run = |args: &[&str], appcode: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+        command
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--provider",
+                "idcardcert",
+            ])
+            .args(args)
+            .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)
+            .env_remove("IDCHECK_APP_KEY")
+            .env_remove("IDCHECK_APP_SECRET");
+        if appcode {
+            command.env("IDCHECK_APPCODE", DEFAULT_APPCODE);
+        } else {
+            command.env_remove("IDCHECK_APPCODE");
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let clients = clients.display().to_string();
+    let malformed = malformed.display().to_string();
+    let (code, text) = run(&["--ledger", &ledger, "--clients", &clients], false);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("no credentials"), "{text}");
+    let (code, text) = run(
+        &[
+            "--ledger",
+            "postgres://idcheck@127.0.0.1:9/x",
+            "--clients",
+            &clients,
+        ],
+        true,
+    );
+    assert_eq!(code, Some(2));
+    assert!(text.contains("cannot open the ledger"), "{text}");
+    let (code, text) = run(&["--ledger", &ledger, "--clients", &malformed], true);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("malformed"), "{text}");
+    let mut budget = String::new();
+    let (_, entry) = idcheck_server::new_client("b").unwrap();
+    let _ = write!(budget, "{entry}daily_budget_yuan = 1.0\n");
+    let budgeted = dir.join("budget.toml");
+    std::fs::write(&budgeted, budget).unwrap();
+    let (code, text) = run(
+        &[
+            "--ledger",
+            &ledger,
+            "--clients",
+            &budgeted.display().to_string(),
+        ],
+        true,
+    );
+    assert_eq!(code, Some(2));
+    assert!(text.contains("need a price"), "{text}");
+}
