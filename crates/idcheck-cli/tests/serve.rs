@@ -242,24 +242,23 @@ async fn sigterm_during_a_slow_call_lets_it_finish_and_be_recorded() {
     let base = replica.base.clone();
     let call = tokio::spawn(async move { verify(&http, &base, &token, &id_number(900)).await });
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let status = tokio::task::spawn_blocking(move || {
-        let status = replica.terminate();
-        (status, replica)
+    let (exit, replica) = tokio::task::spawn_blocking(move || {
+        let exit = replica.terminate();
+        (exit, replica)
     })
     .await
     .unwrap();
-    let (exit, replica) = status;
     let (code, body) = call.await.unwrap();
     assert_eq!(code, 200, "{body}");
     assert_eq!(exit.code(), Some(0), "{}", replica.log());
     assert!(replica.log().contains("every call in flight was recorded"));
     assert_eq!(sandbox.billed_total(), 1);
-    let stats = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    let printed = Command::new(env!("CARGO_BIN_EXE_idcheck"))
         .args(["ledger", "stats", "--json", "--ledger", &ledger])
         .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)
         .output()
         .unwrap();
-    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(stats["answered"], 1, "{stats}");
     assert_eq!(stats["billed"], 1, "{stats}");
     assert_eq!(stats["claimed"], 0, "{stats}");
@@ -292,9 +291,8 @@ async fn slow_clients_are_cut_off_and_idle_connections_do_not_stop_service() {
                     return started.elapsed();
                 }
                 let mut buf = [0; 256];
-                match stream.read(&mut buf) {
-                    Ok(0) => return started.elapsed(),
-                    Ok(_) | Err(_) => {}
+                if let Ok(0) = stream.read(&mut buf) {
+                    return started.elapsed();
                 }
                 std::thread::sleep(Duration::from_millis(300));
                 assert!(started.elapsed() < Duration::from_secs(15), "never cut off");
