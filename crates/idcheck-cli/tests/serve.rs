@@ -378,7 +378,7 @@ fn it_refuses_to_start_without_credentials_ledger_or_clients() {
     assert!(text.contains("malformed"), "{text}");
     let mut budget = String::new();
     let (_, entry) = idcheck_server::new_client("b").unwrap();
-    let _ = write!(budget, "{entry}daily_budget_yuan = 1.0\n");
+    let _ = writeln!(budget, "{entry}daily_budget_yuan = 1.0");
     let budgeted = dir.join("budget.toml");
     std::fs::write(&budgeted, budget).unwrap();
     let (code, text) = run(
