@@ -77,7 +77,7 @@ async fn run(name: &str, location: &str, n: usize, offset: usize) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(idcheck_server::serve(
+    let serving = tokio::spawn(idcheck_server::serve(
         Arc::new(service),
         listener,
         async move {
@@ -105,7 +105,7 @@ async fn run(name: &str, location: &str, n: usize, offset: usize) {
     }
     assert_eq!(sandbox.billed_total(), 2 * n as u64, "every call paid once");
     let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    serving.await.unwrap().unwrap();
     let (d50, d99) = percentiles(direct);
     let (s50, s99) = percentiles(served);
     println!(
