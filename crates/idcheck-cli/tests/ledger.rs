@@ -15,19 +15,16 @@ const LEDGER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aa
 
 /// `n` synthetic people with valid ID numbers and distinct names, as CSV rows.
 fn people(n: usize) -> Vec<(String, String)> {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
     const SURNAMES: [&str; 4] = ["张", "王", "李", "赵"];
     const GIVEN: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
     (0..n)
         .map(|i| {
-            let body = format!("4403011990{:02}{:02}{:03}", 1 + i % 12, 1 + i % 28, i);
-            let sum: u32 = body
-                .bytes()
-                .zip(WEIGHTS)
-                .map(|(b, w)| u32::from(b - b'0') * w)
-                .sum();
-            let id = format!("{body}{}", char::from(CHECK[(sum % 11) as usize]));
+            let id = provider_testkit::with_check_character(&format!(
+                "4403011990{:02}{:02}{:03}",
+                1 + i % 12,
+                1 + i % 28,
+                i
+            ));
             let name = format!(
                 "{}{}{}",
                 SURNAMES[i % 4],

@@ -15,15 +15,12 @@ use idcheck_sandbox::{DEFAULT_APPCODE, Sandbox, SandboxConfig};
 const LEDGER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 fn id_number(i: usize) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    let body = format!("3201021985{:02}{:02}{:03}", 1 + i % 12, 1 + i % 28, i);
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!("{body}{}", char::from(CHECK[(sum % 11) as usize]))
+    provider_testkit::with_check_character(&format!(
+        "3201021985{:02}{:02}{:03}",
+        1 + i % 12,
+        1 + i % 28,
+        i
+    ))
 }
 
 fn workdir(test: &str) -> PathBuf {

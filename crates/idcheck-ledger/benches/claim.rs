@@ -11,25 +11,16 @@ use provider_trait::{Billing, Report, Request, Target, Trace, Verdict};
 use sqlx::Connection as _;
 
 fn people(n: usize) -> Vec<Request> {
-    // Valid ID numbers from one region and birthday, sequence numbers 000..999 and more days.
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
     let name = Name::parse("张三").unwrap();
     (0..n)
         .map(|i| {
             let day = 1 + (i / 1000) % 28;
-            let body = format!(
+            let id = provider_testkit::with_check_character(&format!(
                 "1101051980{:02}{:02}{:03}",
                 1 + (i / 28_000) % 12,
                 day,
                 i % 1000
-            );
-            let sum: u32 = body
-                .bytes()
-                .zip(WEIGHTS)
-                .map(|(b, w)| u32::from(b - b'0') * w)
-                .sum();
-            let id = format!("{body}{}", char::from(CHECK[(sum % 11) as usize]));
+            ));
             Request::identity(IdNumber::parse(&id).unwrap(), name.clone())
         })
         .collect()

@@ -7,7 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::LedgerError;
 use crate::record::{CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats};
-use crate::sql::{SCHEMA_VERSION, sql_store};
+use crate::sql::sql_store;
 use crate::store::AnswerRow;
 
 const SCHEMA: &[&str] = &[
@@ -102,43 +102,15 @@ impl PostgresStore {
         })
     }
 
-    async fn migrate(&self) -> Result<(), LedgerError> {
-        let open_error = |e: sqlx::Error| LedgerError::Open {
-            location: self.location.clone(),
-            reason: e.to_string(),
-        };
-        let mut tx = self.pool.begin().await.map_err(open_error)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(open_error)?;
+    /// Statements run before the schema's, in its transaction: an advisory lock, so replicas
+    /// starting at once do not race, and the ledger's own schema.
+    fn migration_prelude(&self) -> Vec<String> {
+        let mut prelude = vec![format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")];
         if let Some(schema) = &self.schema {
-            // Checked above: letters, digits and _ only.
-            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .execute(&mut *tx)
-                .await
-                .map_err(open_error)?;
+            // Checked when opened: letters, digits and _ only.
+            prelude.push(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
         }
-        for statement in SCHEMA {
-            sqlx::query(statement)
-                .execute(&mut *tx)
-                .await
-                .map_err(open_error)?;
-        }
-        sqlx::query(crate::sql::META_INSERT)
-            .bind("schema_version")
-            .bind(SCHEMA_VERSION.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(open_error)?;
-        let version: String = sqlx::query_scalar(crate::sql::META_GET)
-            .bind("schema_version")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(open_error)?;
-        tx.commit().await.map_err(open_error)?;
-        crate::sql::check_version(&self.location, &version)
+        prelude
     }
 
     const fn finish_pool(&self) -> &sqlx::PgPool {

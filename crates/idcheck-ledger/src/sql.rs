@@ -436,6 +436,41 @@ macro_rules! sql_store {
         }
 
         impl $store {
+            /// Creates the tables (in one transaction, after the backend's prelude) and
+            /// checks the schema version.
+            async fn migrate(&self) -> Result<(), LedgerError> {
+                let open_error = |e: sqlx::Error| LedgerError::Open {
+                    location: self.location.clone(),
+                    reason: e.to_string(),
+                };
+                let mut tx = self.pool.begin().await.map_err(open_error)?;
+                for statement in self.migration_prelude() {
+                    sqlx::query(&statement)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(open_error)?;
+                }
+                for statement in SCHEMA {
+                    sqlx::query(statement)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(open_error)?;
+                }
+                sqlx::query(crate::sql::META_INSERT)
+                    .bind("schema_version")
+                    .bind(crate::sql::SCHEMA_VERSION.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(open_error)?;
+                let version: String = sqlx::query_scalar(crate::sql::META_GET)
+                    .bind("schema_version")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(open_error)?;
+                tx.commit().await.map_err(open_error)?;
+                crate::sql::check_version(&self.location, &version)
+            }
+
             fn record(
                 row: &<$db as sqlx::Database>::Row,
             ) -> Result<crate::sql::RecordRow, LedgerError> {

@@ -17,16 +17,12 @@ use idcheck_server::{Clients, Service, new_client};
 use provider_trait::{Price, Provider, Request};
 
 fn id_number(i: usize) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
     let day = 1 + i % 28;
-    let body = format!("5101071975{:02}{day:02}{:03}", 1 + (i / 28) % 12, i % 1000);
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!("{body}{}", char::from(CHECK[(sum % 11) as usize]))
+    provider_testkit::with_check_character(&format!(
+        "5101071975{:02}{day:02}{:03}",
+        1 + (i / 28) % 12,
+        i % 1000
+    ))
 }
 
 fn router(sandbox: &Sandbox, ledger: &Arc<Ledger>) -> Fallback {

@@ -357,15 +357,7 @@ async fn every_route_and_status_against_the_openapi_document() {
 
 /// Valid ID numbers of people the sandbox does not know (answered "no record", billed).
 fn sandbox_id(i: usize) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    let body = format!("44030119900101{:03}", 100 + i);
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!("{body}{}", char::from(CHECK[(sum % 11) as usize]))
+    provider_testkit::with_check_character(&format!("44030119900101{:03}", 100 + i))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
