@@ -86,6 +86,7 @@ fn serve(args: Args) -> Result<(), String> {
         maintenance: args.maintenance,
         truncate: args.truncate,
         registry,
+        ..SandboxConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

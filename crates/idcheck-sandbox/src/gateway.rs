@@ -1,22 +1,22 @@
 //! The imitation of the API Gateway: routing, authentication (APPCODE or signature), QPS,
 //! quota, injected faults, `X-Ca-Request-Id`, then the vendor's answer.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use aliyun_gateway::{SigningInput, random_uuid, sign_string};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 
-use crate::{Counters, SandboxConfig, Vendor};
+use crate::nonces::{Admission, Nonces, TIMESTAMP_WINDOW_MS};
+use crate::{Counters, MAX_NONCE_LEN, SandboxConfig, Vendor};
 
-/// The gateway allows this much clock skew on `X-Ca-Timestamp` (15 minutes).
-const TIMESTAMP_WINDOW_MS: u128 = 15 * 60 * 1000;
+/// The largest request body read (a face photo of 100k base64 characters fits many times).
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 struct Shared {
     config: SandboxConfig,
@@ -25,16 +25,21 @@ struct Shared {
     admitted: AtomicU64,
     /// The current one-second window and the requests in it.
     window: Mutex<(Instant, u32)>,
-    nonces: Mutex<HashSet<String>>,
+    /// Nonces of correctly signed requests inside the timestamp window.
+    nonces: Arc<Nonces>,
 }
 
-pub(crate) fn router(config: SandboxConfig, counters: Arc<Counters>) -> axum::Router {
+pub(crate) fn router(
+    config: SandboxConfig,
+    counters: Arc<Counters>,
+    nonces: Arc<Nonces>,
+) -> axum::Router {
     let shared = Arc::new(Shared {
         config,
         counters,
         admitted: AtomicU64::new(0),
         window: Mutex::new((Instant::now(), 0)),
-        nonces: Mutex::new(HashSet::new()),
+        nonces,
     });
     axum::Router::new()
         .route("/_sandbox/billed", axum::routing::get(billed))
@@ -91,6 +96,31 @@ fn refuse(status: u16, message: &str) -> Response {
     json_response(status, "", Some(message))
 }
 
+enum BodyError {
+    /// Longer than [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// Cut off or malformed (a broken chunked encoding).
+    Invalid,
+}
+
+/// The whole body, at most [`MAX_BODY_BYTES`].
+async fn read_body(mut body: Body) -> Result<Vec<u8>, BodyError> {
+    use hyper::body::Body as _;
+    let mut bytes = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame.map_err(|_| BodyError::Invalid)?.into_data() else {
+            continue; // trailers
+        };
+        if bytes.len() + data.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&data);
+    }
+    Ok(bytes)
+}
+
 fn pairs(text: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(text).into_owned().collect()
 }
@@ -100,9 +130,15 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let config = &shared.config;
+    // A body trickling in is cut off after the same time as the headers were allowed.
+    let body = match tokio::time::timeout(config.header_timeout, read_body(body)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => return refuse(413, "Request body too Large"),
+        Ok(Err(BodyError::Invalid)) | Err(_) => return refuse(400, "Invalid Request Body"),
+    };
     if !config.latency.is_zero() {
         tokio::time::sleep(config.latency).await;
     }
@@ -218,26 +254,23 @@ impl Shared {
         if header("x-ca-key").as_deref() != Some(key.as_str()) {
             return Some(refuse(400, "Invalid AppKey"));
         }
-        if let Some(timestamp) = header("x-ca-timestamp") {
-            let Ok(ms) = timestamp.parse::<u128>() else {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        // The request's time: its `X-Ca-Timestamp`, else its arrival.
+        let mut timestamp = now;
+        if let Some(text) = header("x-ca-timestamp") {
+            let Ok(ms) = text.parse::<u128>() else {
                 return Some(refuse(400, "Invalid Timestamp"));
             };
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis());
             if now.abs_diff(ms) > TIMESTAMP_WINDOW_MS {
                 return Some(refuse(400, "Timestamp Expired"));
             }
+            timestamp = ms;
         }
-        if let Some(nonce) = header("x-ca-nonce") {
-            let fresh = self
-                .nonces
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(nonce);
-            if !fresh {
-                return Some(refuse(400, "Nonce Used"));
-            }
+        let nonce = header("x-ca-nonce");
+        if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+            return Some(refuse(400, "Invalid Nonce"));
         }
         let names = header("x-ca-signature-headers").unwrap_or_default();
         let signed: Vec<(String, String)> = names
@@ -267,7 +300,13 @@ impl Shared {
         };
         let string_to_sign = input.string_to_sign();
         if sign_string(secret, &string_to_sign) == signature {
-            return None;
+            // Only a correctly signed request's nonce is kept: anyone can send wrong ones.
+            return match nonce.map(|n| self.nonces.admit(&n, timestamp, now)) {
+                None | Some(Admission::Fresh) => None,
+                Some(Admission::Used) => Some(refuse(400, "Nonce Used")),
+                // As many signed requests within the window as the sandbox remembers.
+                Some(Admission::Full) => Some(refuse(403, "Throttled by APP Flow Control")),
+            };
         }
         // As the real gateway: the server's string-to-sign, line feeds written as `#`.
         Some(refuse(

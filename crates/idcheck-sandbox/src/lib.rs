@@ -10,6 +10,13 @@
 //! vendor received it) so that tests can prove a caller never paid twice for one person.
 //! `GET /_sandbox/billed` answers the same counts as JSON, for a test in another process.
 //!
+//! Hostile or broken clients cannot hold it: a request's headers, then its body, must each
+//! arrive within [`SandboxConfig::header_timeout`], a keep-alive connection idle for as long is
+//! closed, open connections are capped at [`SandboxConfig::max_connections`], and the nonces
+//! of signed requests are kept only once the signature verified, only for the gateway's
+//! 15-minute timestamp window, at most [`NONCE_LIMIT`] of them and [`MAX_NONCE_LEN`] bytes
+//! each.
+//!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! use idcheck_sandbox::{Sandbox, SandboxConfig};
@@ -21,6 +28,7 @@
 //! ```
 
 mod gateway;
+mod nonces;
 mod registry;
 mod vendors;
 
@@ -31,13 +39,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use hyper_util::rt::{TokioIo, TokioTimer};
 use secrecy::SecretString;
+
+use crate::nonces::Nonces;
 
 pub use registry::{Person, Registry};
 pub use vendors::Vendor;
 
 /// The AppCode the sandbox accepts unless configured otherwise.
 pub const DEFAULT_APPCODE: &str = "sandbox";
+
+/// The most nonces of signed requests remembered at once (those inside the 15-minute
+/// timestamp window); with this many, further signed requests that carry a nonce are answered
+/// `403 Throttled by APP Flow Control` until older ones leave the window.
+pub const NONCE_LIMIT: usize = 100_000;
+
+/// The longest `X-Ca-Nonce` accepted, in bytes (the gateway's clients send 36-character
+/// UUIDs); longer ones are answered `400 Invalid Nonce`.
+pub const MAX_NONCE_LEN: usize = 64;
 
 /// How the sandbox behaves.
 #[derive(Debug)]
@@ -60,6 +80,12 @@ pub struct SandboxConfig {
     pub truncate: bool,
     /// The people on record.
     pub registry: Registry,
+    /// A request's headers must arrive within this, and then its body within this again; a
+    /// connection that sends nothing, or stays idle this long after an answer, is closed.
+    /// More than a day counts as a day.
+    pub header_timeout: Duration,
+    /// The most connections open at once; further ones are closed as soon as accepted.
+    pub max_connections: usize,
 }
 
 impl Default for SandboxConfig {
@@ -74,6 +100,8 @@ impl Default for SandboxConfig {
             maintenance: false,
             truncate: false,
             registry: Registry::builtin(),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }
@@ -188,11 +216,14 @@ fn index(vendor: Vendor) -> usize {
     Vendor::ALL.iter().position(|v| *v == vendor).unwrap_or(0)
 }
 
-/// A running sandbox. Dropping it stops the server. Its `Debug` shows counts, never ID numbers.
+/// A running sandbox. Dropping it stops the server: it accepts no more connections, and
+/// those open end after the request in flight, if any, is answered. Its `Debug` shows counts,
+/// never ID numbers.
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
     counters: Arc<Counters>,
+    nonces: Arc<Nonces>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -206,17 +237,15 @@ impl Sandbox {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters::default());
-        let app = gateway::router(config, Arc::clone(&counters));
+        let nonces = Arc::new(Nonces::with_limit(NONCE_LIMIT));
+        let limits = (config.header_timeout, config.max_connections);
+        let app = gateway::router(config, Arc::clone(&counters), Arc::clone(&nonces));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let served = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
-            let _ = served.await;
-        });
+        tokio::spawn(serve(listener, app, limits, stopped));
         Ok(Self {
             addr,
             counters,
+            nonces,
             shutdown: Some(shutdown),
         })
     }
@@ -268,6 +297,61 @@ impl Sandbox {
     pub fn billed_unattributed(&self) -> u64 {
         self.counters.unattributed()
     }
+
+    /// Nonces of correctly signed requests remembered to refuse replays: those inside the
+    /// timestamp window, at most [`NONCE_LIMIT`].
+    #[must_use]
+    pub fn stored_nonces(&self) -> usize {
+        self.nonces.len()
+    }
+}
+
+/// Serves `app` on `listener`, one hyper HTTP/1 connection per client, until `stopped`; then
+/// stops accepting and lets the open connections finish their request in flight.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    (header_timeout, max_connections): (Duration, usize),
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    // hyper adds the timeout to the clock: keep the sum representable.
+    let header_timeout = header_timeout.min(Duration::from_secs(24 * 60 * 60));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        max_connections.min(tokio::sync::Semaphore::MAX_PERMITS),
+    ));
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors and the like: pause, do not spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+                    // Over the connection cap: closed at once.
+                    drop(stream);
+                    continue;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                // The header timeout runs from the connection's start and again from each
+                // answer, so it also closes connections that send nothing or sit idle.
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(permit);
+                });
+            }
+            _ = &mut stopped => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 impl Drop for Sandbox {
