@@ -85,8 +85,12 @@ impl PostgresStore {
         if let Some(schema) = &schema {
             options = options.options([("search_path", schema.as_str())]);
         }
+        // No ping before each use (a round trip per statement): a connection broken since
+        // its last use fails its statement, which stops the call as a ledger error, never
+        // sends it.
         let pools = PgPoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .acquire_timeout(std::time::Duration::from_secs(5));
         let pool = pools
             .clone()

@@ -75,8 +75,11 @@ impl SqliteStore {
             // a power loss can drop the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
+        // No ping before each use: a local file needs none, and it would double each
+        // statement's trip to SQLite's worker thread.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| open_error(e.to_string()))?;
