@@ -476,6 +476,9 @@ impl Ledger {
     ///
     /// The store failed.
     pub async fn unresolved(&self) -> Result<Vec<CallRecord>, LedgerError> {
+        // Claims whose holder stopped renewing are unresolved, whether or not anyone has
+        // asked for the same request since.
+        self.store.expire_stale(now_ms()).await?;
         self.store.calls_in(CallState::Unresolved).await
     }
 
@@ -508,6 +511,7 @@ impl Ledger {
             gateway_request_id: None,
             vendor_request_id: None,
         };
+        self.store.expire_stale(now_ms()).await?;
         self.store.resolve(call.0, &end, now_ms()).await
     }
 
@@ -527,6 +531,7 @@ impl Ledger {
     ///
     /// The store failed.
     pub async fn stats(&self) -> Result<Stats, LedgerError> {
+        self.store.expire_stale(now_ms()).await?;
         self.store.stats().await
     }
 
@@ -648,6 +653,16 @@ impl Ledger {
             let to_next = u64::try_from(1000 - now.rem_euclid(1000)).unwrap_or(1);
             tokio::time::sleep(Duration::from_millis(to_next.max(1))).await;
         }
+    }
+
+    /// Closes the store: SQLite folds its write-ahead log into the file (so the file alone
+    /// holds the ledger, to copy or back up). Call it when done; nothing may follow.
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    pub async fn close(&self) -> Result<(), LedgerError> {
+        self.store.close().await
     }
 
     /// Whether the store still answers (and is still the file that was opened).

@@ -187,6 +187,19 @@ impl Store for MemoryStore {
         }))
     }
 
+    async fn expire_stale(&self, now_ms: i64) -> Result<u64, LedgerError> {
+        Ok(self.with(|s| {
+            let mut expired = 0;
+            for row in s.calls.values_mut() {
+                if row.state == CallState::Claimed && row.lease_until_ms < now_ms {
+                    row.state = CallState::Unresolved;
+                    expired += 1;
+                }
+            }
+            expired
+        }))
+    }
+
     async fn mark_resent(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
         Ok(self.with(|s| {
             s.calls

@@ -106,6 +106,9 @@ impl PostgresStore {
         })
     }
 
+    /// One transaction under an advisory lock.
+    const MIGRATE_IN_ONE_TRANSACTION: bool = true;
+
     /// Statements run before the schema's, in its transaction: an advisory lock, so replicas
     /// starting at once do not race, and the ledger's own schema.
     fn migration_prelude(&self) -> Vec<String> {
@@ -151,7 +154,13 @@ fn take_schema(url: &str) -> (String, Option<String>) {
     (url, schema)
 }
 
-sql_store!(PostgresStore, sqlx::Postgres, {});
+sql_store!(PostgresStore, sqlx::Postgres, {
+    async fn close(&self) -> Result<(), LedgerError> {
+        self.pool.close().await;
+        self.record_pool.close().await;
+        Ok(())
+    }
+});
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,8 @@ pub(crate) const DELETE_CLAIM: &str =
     "DELETE FROM idcheck_calls WHERE id = $1 AND holder = $2 AND state = 'claimed'";
 pub(crate) const EXPIRE: &str = "UPDATE idcheck_calls SET state = 'unresolved' \
     WHERE id = $1 AND state = 'claimed' AND lease_until < $2";
+pub(crate) const EXPIRE_STALE: &str = "UPDATE idcheck_calls SET state = 'unresolved' \
+    WHERE state = 'claimed' AND lease_until < $1";
 pub(crate) const MARK_RESENT: &str = "UPDATE idcheck_calls SET state = 'resent', ended_at = $2, \
     billing = 'unknown', outcome = 'unresolved; sent again on the user''s word' \
     WHERE id = $1 AND state = 'unresolved'";
@@ -243,6 +245,14 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn expire_stale(&self, now_ms: i64) -> Result<u64, LedgerError> {
+                let done = sqlx::query(crate::sql::EXPIRE_STALE)
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn mark_resent(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
                 let done = sqlx::query(crate::sql::MARK_RESENT)
                     .bind(id)
@@ -436,39 +446,46 @@ macro_rules! sql_store {
         }
 
         impl $store {
-            /// Creates the tables (in one transaction, after the backend's prelude) and
-            /// checks the schema version.
+            /// Creates the tables (after the backend's prelude; in one transaction where the
+            /// backend wants it) and checks the schema version.
             async fn migrate(&self) -> Result<(), LedgerError> {
                 let open_error = |e: sqlx::Error| LedgerError::Open {
                     location: self.location.clone(),
                     reason: e.to_string(),
                 };
-                let mut tx = self.pool.begin().await.map_err(open_error)?;
-                for statement in self.migration_prelude() {
-                    sqlx::query(&statement)
-                        .execute(&mut *tx)
+                let version = if Self::MIGRATE_IN_ONE_TRANSACTION {
+                    let mut tx = self.pool.begin().await.map_err(open_error)?;
+                    let version = self.migration_steps(&mut tx).await.map_err(open_error)?;
+                    tx.commit().await.map_err(open_error)?;
+                    version
+                } else {
+                    let mut connection = self.pool.acquire().await.map_err(open_error)?;
+                    self.migration_steps(&mut connection)
                         .await
-                        .map_err(open_error)?;
+                        .map_err(open_error)?
+                };
+                crate::sql::check_version(&self.location, &version)
+            }
+
+            async fn migration_steps(
+                &self,
+                connection: &mut <$db as sqlx::Database>::Connection,
+            ) -> Result<String, sqlx::Error> {
+                for statement in self.migration_prelude() {
+                    sqlx::query(&statement).execute(&mut *connection).await?;
                 }
                 for statement in SCHEMA {
-                    sqlx::query(statement)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(open_error)?;
+                    sqlx::query(statement).execute(&mut *connection).await?;
                 }
                 sqlx::query(crate::sql::META_INSERT)
                     .bind("schema_version")
                     .bind(crate::sql::SCHEMA_VERSION.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(open_error)?;
-                let version: String = sqlx::query_scalar(crate::sql::META_GET)
+                    .execute(&mut *connection)
+                    .await?;
+                sqlx::query_scalar(crate::sql::META_GET)
                     .bind("schema_version")
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *connection)
                     .await
-                    .map_err(open_error)?;
-                tx.commit().await.map_err(open_error)?;
-                crate::sql::check_version(&self.location, &version)
             }
 
             fn record(

@@ -91,6 +91,11 @@ impl SqliteStore {
         })
     }
 
+    /// Each statement on its own: a deferred transaction upgraded to a write while another
+    /// process opens the same file fails with "database is locked" instead of waiting, while
+    /// single statements wait (busy timeout), and each is idempotent.
+    const MIGRATE_IN_ONE_TRANSACTION: bool = false;
+
     /// Statements run before the schema's, in its transaction: none for SQLite, whose
     /// writers are serialised anyway.
     #[allow(clippy::unused_self)]
@@ -114,6 +119,15 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, {
+    async fn close(&self) -> Result<(), LedgerError> {
+        // Another process may hold the log open: then it folds it in when it closes.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
+        self.pool.close().await;
+        Ok(())
+    }
+
     async fn claim_unless_answered(
         &self,
         claim: &NewClaim,

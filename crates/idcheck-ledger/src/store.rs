@@ -54,6 +54,8 @@ pub(crate) trait Store: std::fmt::Debug + Send + Sync {
     async fn delete_claim(&self, id: i64, holder: &str) -> Result<(), LedgerError>;
     /// `claimed` → `unresolved` when its lease ended before `now_ms` (its holder died).
     async fn expire(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError>;
+    /// Every `claimed` call whose lease ended before `now_ms` → `unresolved`.
+    async fn expire_stale(&self, now_ms: i64) -> Result<u64, LedgerError>;
     /// `unresolved` → `resent`, freeing the entry and target for a new claim.
     async fn mark_resent(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError>;
     /// Ends the holder's call; `false` when the ledger no longer holds it.
@@ -98,6 +100,11 @@ pub(crate) trait Store: std::fmt::Debug + Send + Sync {
     async fn forget_counters(&self, kind: &str, before_window: i64) -> Result<(), LedgerError>;
     /// Counts.
     async fn stats(&self) -> Result<Stats, LedgerError>;
+    /// Flushes and closes the store (SQLite: the write-ahead log is folded into the file, so
+    /// the file alone holds the ledger). Nothing may be done with it afterwards.
+    async fn close(&self) -> Result<(), LedgerError> {
+        Ok(())
+    }
     /// Whether the store still answers (and, for a file, is still the file that was opened).
     async fn ping(&self) -> Result<(), LedgerError>;
 }

@@ -779,3 +779,78 @@ mod counters {
         super::a_shared_rate_limit_spreads_calls_over_seconds(Backend::postgres()).await;
     }
 }
+
+async fn a_dead_holders_claims_are_listed_unresolved(backend: Backend) {
+    if !backend.shared {
+        return;
+    }
+    let dead = backend.open().await.with_lease(Duration::from_millis(20));
+    let call = send(&dead, &person(ID)).await;
+    let id = call.id();
+    drop(call);
+    drop(dead);
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    // Nobody asked for the request again: the listing alone says it is unresolved.
+    let operator = backend.open().await;
+    let listed = operator.unresolved().await.unwrap();
+    assert_eq!(listed.iter().map(|c| c.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(operator.stats().await.unwrap().claimed, 0);
+    assert!(operator.resolve(id, false).await.unwrap());
+    operator.close().await.unwrap();
+}
+
+mod expiry {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dead_holders_claims_are_listed_unresolved_sqlite() {
+        super::a_dead_holders_claims_are_listed_unresolved(Backend::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dead_holders_claims_are_listed_unresolved_postgres() {
+        super::a_dead_holders_claims_are_listed_unresolved(Backend::postgres()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_a_sqlite_ledger_leaves_everything_in_the_file() {
+        let backend = Backend::sqlite();
+        let ledger = backend.open().await;
+        let request = person(ID);
+        let call = send(&ledger, &request).await;
+        ledger
+            .record(call, &request, &answer(Verdict::Match), None)
+            .await
+            .unwrap();
+        ledger.close().await.unwrap();
+        drop(ledger);
+        // The file alone, copied elsewhere, is the ledger.
+        let copy = format!("{}.copy", backend.location);
+        std::fs::copy(&backend.location, &copy).unwrap();
+        let copied = Ledger::open(&copy, LedgerKey::from_hex(KEY).unwrap())
+            .await
+            .unwrap();
+        let claim = copied
+            .claim(&request, &target(), &ClaimPolicy::default())
+            .await
+            .unwrap();
+        assert!(matches!(claim, Claim::Reused(_)), "{claim:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_processes_opening_one_new_sqlite_ledger_at_once_all_succeed() {
+        let backend = Backend::sqlite();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let location = backend.location.clone();
+            tasks.spawn(async move {
+                Ledger::open(&location, LedgerKey::from_hex(KEY).unwrap())
+                    .await
+                    .map(|_| ())
+            });
+        }
+        while let Some(opened) = tasks.join_next().await {
+            opened.unwrap().unwrap();
+        }
+    }
+}
