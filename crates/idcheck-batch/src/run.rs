@@ -164,6 +164,7 @@ pub async fn run(
 ) -> Outcome {
     let shared = Arc::new(Shared {
         fatal: Mutex::new(None),
+        in_flight: Mutex::new(std::collections::HashSet::new()),
         router,
         limit: RateLimit {
             interval: settings.interval,
@@ -204,6 +205,28 @@ pub async fn run(
             }
         }
     }
+    // Stopped at once: the calls that were in flight may have been billed.
+    for key in shared
+        .in_flight
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .drain()
+    {
+        collected.push(Answer {
+            key,
+            status: "unresolved".to_owned(),
+            provider: None,
+            face: None,
+            raw_code: None,
+            vendor_request_id: None,
+            gateway_request_id: None,
+            billed_calls: 0,
+            maybe_billed_calls: 1,
+            cost_milli_yuan: None,
+            from_ledger: false,
+            detail: "in flight when the run was stopped at once: it may have been billed; the ledger holds it as unresolved".to_owned(),
+        });
+    }
     let fatal = shared
         .fatal
         .lock()
@@ -241,6 +264,8 @@ pub async fn run(
 /// What every call task shares.
 struct Shared {
     fatal: Mutex<Option<String>>,
+    /// Requests being routed: what a stop at once leaves unresolved.
+    in_flight: Mutex<std::collections::HashSet<String>>,
     router: Fallback,
     limit: RateLimit,
     observer: Arc<dyn Observer>,
@@ -265,7 +290,17 @@ async fn call_one(request: Request, key: String, shared: &Shared) -> Option<Answ
     if shared.stop.is_stopping() {
         return None;
     }
+    shared
+        .in_flight
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key.clone());
     let outcome = shared.router.route(&request).await;
+    shared
+        .in_flight
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&key);
     match &outcome.result {
         Err(Error::NotSent {
             reason: NotSent::Ledger { detail },
@@ -389,6 +424,11 @@ fn to_answer(key: String, routed: &Routed, name: &str) -> Answer {
                     reason: NotSent::InFlightElsewhere { .. },
                     ..
                 } => "in_flight_elsewhere",
+                // Sent, but the ledger could not record how it ended: not final.
+                Error::NotSent {
+                    reason: NotSent::Ledger { .. },
+                    ..
+                } if route.maybe_billed_calls > 0 || route.billed_calls > 0 => "unresolved",
                 _ if route.maybe_billed_calls > 0 => "unresolved",
                 _ => "error",
             };

@@ -128,8 +128,13 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let ledger = runtime.block_on(open_ledger(args.ledger.as_deref()))?;
-    let router = router.with_ledger(Arc::new(ledger)).with_policy(
+    let ledger = Arc::new(runtime.block_on(open_ledger(args.ledger.as_deref()))?);
+    if ledger.location() == "memory" {
+        eprintln!(
+            "idcheck batch: warning: --ledger memory forgets every answer at exit: running again pays again"
+        );
+    }
+    let router = router.with_ledger(Arc::clone(&ledger)).with_policy(
         ClaimPolicy::default()
             .fresh(args.fresh)
             .resend_unresolved(args.resend_unresolved),
@@ -137,23 +142,21 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     let progress = Arc::new(Progress::new(phase.distinct.len(), args.progress_every));
     let stop = Arc::new(Stop::default());
     let outcome = runtime.block_on(async {
-        // First Ctrl-C: calls in flight finish and are recorded; nothing more starts.
-        // Second: stop at once; the calls in flight stay claimed and turn unresolved.
-        let on_ctrl_c = {
+        // First Ctrl-C or SIGTERM: calls in flight finish and are recorded; nothing more
+        // starts. Second: stop at once; the calls in flight stay claimed and turn unresolved.
+        let on_signal = {
             let stop = Arc::clone(&stop);
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!(
-                        "idcheck batch: stopping after the calls in flight (Ctrl-C again to stop now)"
-                    );
-                    stop.finish_in_flight();
-                }
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!(
-                        "idcheck batch: stopping now; calls in flight stay unresolved in the ledger"
-                    );
-                    stop.now();
-                }
+                stop_signal().await;
+                eprintln!(
+                    "idcheck batch: stopping after the calls in flight (Ctrl-C again to stop now)"
+                );
+                stop.finish_in_flight();
+                stop_signal().await;
+                eprintln!(
+                    "idcheck batch: stopping now; calls in flight stay unresolved in the ledger"
+                );
+                stop.now();
             })
         };
         let outcome = idcheck_batch::run(
@@ -164,7 +167,9 @@ fn run_checked(args: &Args) -> Result<u8, String> {
             Arc::clone(&stop),
         )
         .await;
-        on_ctrl_c.abort();
+        on_signal.abort();
+        // The file alone then holds the ledger (SQLite folds its log in).
+        let _ = ledger.close().await;
         outcome
     });
     progress.finish();
@@ -173,13 +178,33 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     if let Some(fatal) = &outcome.fatal {
         eprintln!("idcheck batch: {fatal}");
     }
-    Ok(if outcome.stopped {
+    Ok(if outcome.fatal.is_some() {
+        // The ledger failed, or the credentials were refused: fix that first.
+        EXIT_USAGE
+    } else if outcome.stopped {
         EXIT_INTERRUPTED
-    } else if outcome.unfinished > 0 || outcome.fatal.is_some() {
+    } else if outcome.unfinished > 0 {
         EXIT_UNFINISHED
     } else {
         EXIT_DONE
     })
+}
+
+/// Ctrl-C, or SIGTERM (what `timeout`, systemd and `kill` send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn write_output(

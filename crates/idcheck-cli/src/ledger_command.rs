@@ -90,15 +90,23 @@ fn time(ms: i64) -> String {
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string(value).map_err(|e| e.to_string())?
-    );
-    Ok(())
+    say(&serde_json::to_string(value).map_err(|e| e.to_string())?)
+}
+
+/// One line to standard output; a closed pipe (`| head`) ends the command, not a panic.
+fn say(line: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| format!("cannot write: {e}"))
 }
 
 async fn act(location: Option<&str>, action: &Action, json: bool) -> Result<u8, String> {
     let ledger: Ledger = crate::batch_command::open_ledger(location).await?;
+    let result = act_on(&ledger, action, json).await;
+    let _ = ledger.close().await;
+    result
+}
+
+async fn act_on(ledger: &Ledger, action: &Action, json: bool) -> Result<u8, String> {
     let failed = |e: idcheck::ledger::LedgerError| e.to_string();
     match action {
         Action::Stats => {
@@ -106,17 +114,17 @@ async fn act(location: Option<&str>, action: &Action, json: bool) -> Result<u8, 
             if json {
                 print_json(&stats)?;
             } else {
-                println!("ledger     {}", ledger.location());
-                println!("entries    {}", stats.entries);
-                println!(
+                say(&format!("ledger     {}", ledger.location()))?;
+                say(&format!("entries    {}", stats.entries))?;
+                say(&format!(
                     "calls      {} answered, {} released, {} unresolved, {} re-sent, {} in flight",
                     stats.answered, stats.released, stats.unresolved, stats.resent, stats.claimed
-                );
-                println!(
+                ))?;
+                say(&format!(
                     "billed     {} calls, {}",
                     stats.billed,
                     yuan(stats.cost_milli_yuan)
-                );
+                ))?;
             }
             Ok(0)
         }
@@ -126,7 +134,7 @@ async fn act(location: Option<&str>, action: &Action, json: bool) -> Result<u8, 
                 if json {
                     print_json(call)?;
                 } else {
-                    print_call(call);
+                    print_call(call)?;
                 }
             }
             if !json {
@@ -153,6 +161,12 @@ async fn act(location: Option<&str>, action: &Action, json: bool) -> Result<u8, 
             }
         }
         Action::Purge { older_than } => {
+            if *older_than < ledger.max_age() {
+                eprintln!(
+                    "idcheck ledger: warning: answers younger than {} days are still reused; purging them means paying for those people again",
+                    ledger.max_age().as_secs() / 86_400
+                );
+            }
             let deleted = ledger.purge_older_than(*older_than).await.map_err(failed)?;
             eprintln!("idcheck ledger: deleted {deleted} ended calls");
             Ok(0)
@@ -174,14 +188,14 @@ async fn act(location: Option<&str>, action: &Action, json: bool) -> Result<u8, 
                         .as_deref()
                         .map(|c| format!("  client {c}"))
                         .unwrap_or_default();
-                    println!(
+                    say(&format!(
                         "{}  {:<11} billed {:>6}  maybe billed {:>4}  {}{client}",
                         day.day,
                         day.vendor,
                         day.billed_calls,
                         day.maybe_billed_calls,
                         yuan(day.cost_milli_yuan)
-                    );
+                    ))?;
                 }
             }
             Ok(0)
@@ -193,8 +207,8 @@ fn yuan(milli: i64) -> String {
     format!("{}.{:03} yuan", milli / 1000, (milli % 1000).abs())
 }
 
-fn print_call(call: &CallRecord) {
-    println!(
+fn print_call(call: &CallRecord) -> Result<(), String> {
+    say(&format!(
         "call {:<6} {:<11} claimed {}  entry {}…  base {}{}",
         call.id,
         call.vendor,
@@ -205,7 +219,7 @@ fn print_call(call: &CallRecord) {
             .as_deref()
             .map(|r| format!("  gateway request {r}"))
             .unwrap_or_default()
-    );
+    ))
 }
 
 #[cfg(test)]

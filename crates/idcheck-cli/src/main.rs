@@ -288,8 +288,8 @@ struct CredentialArgs {
     /// Another base URL for the vendors (a proxy, a sandbox).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// Whole-call timeout.
-    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    /// Whole-call timeout, 1 to 600 seconds (a call that times out may have been billed).
+    #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     timeout: u64,
 }
 

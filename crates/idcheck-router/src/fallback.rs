@@ -183,11 +183,13 @@ impl Fallback {
             if !provider.capabilities().supports(request.check()) {
                 continue;
             }
-            let (result, reused) = self.ask(provider.as_ref(), request, policy).await;
-            let billing = match (&result, reused) {
-                (_, true) => Billing::NotBilled,
-                (Ok(report), false) => report.trace.billing,
-                (Err(error), false) => error.billing(),
+            let (result, reused, sent) = self.ask(provider.as_ref(), request, policy).await;
+            // A call that was made keeps its billing even when the ledger then failed.
+            let billing = match (&result, reused, sent) {
+                (_, true, _) => Billing::NotBilled,
+                (_, false, Some(billing)) => billing,
+                (Ok(report), false, None) => report.trace.billing,
+                (Err(error), false, None) => error.billing(),
             };
             let outcome = match &result {
                 Ok(report) if reused => format!("{} (from the ledger)", report.verdict),
@@ -254,13 +256,14 @@ impl Fallback {
         Routed { result, route }
     }
 
-    /// One provider, through the ledger: the result, and whether it was reused.
+    /// One provider, through the ledger: the result, whether it was reused, and the billing
+    /// of the call made (when one was).
     async fn ask(
         &self,
         provider: &dyn Provider,
         request: &Request,
         policy: &ClaimPolicy,
-    ) -> (Result<Report, Error>, bool) {
+    ) -> (Result<Report, Error>, bool, Option<Billing>) {
         let not_sent = |reason| Error::NotSent {
             provider: provider.id(),
             reason,
@@ -276,40 +279,51 @@ impl Fallback {
             .await
         {
             Ok(claim) => claim,
-            Err(e) => return (Err(ledger_error(e)), false),
+            Err(e) => return (Err(ledger_error(e)), false, None),
         };
         match claim {
             Claim::Send(call) => {
                 let result = self.ledger.hold(&call, provider.verify(request)).await;
+                let sent = match &result {
+                    Ok(report) => report.trace.billing,
+                    Err(error) => error.billing(),
+                };
                 let price = provider.capabilities().unit_price();
                 match self.ledger.record(call, request, &result, price).await {
-                    Ok(()) => (result, false),
-                    // Not recorded: nothing more is sent for this request. The call itself
-                    // is left claimed in the ledger and turns unresolved.
-                    Err(e) => (Err(ledger_error(e)), false),
+                    Ok(()) => (result, false, Some(sent)),
+                    // Not recorded: nothing more is sent for this request, and the route says
+                    // what the call that was made cost (the ledger's claim turns unresolved).
+                    Err(e) => (Err(ledger_error(e)), false, Some(sent)),
                 }
             }
             Claim::Reused(reused) => match reused.answer.to_report(provider.id()) {
-                Some(report) => (Ok(report), true),
+                Some(report) => (Ok(report), true, None),
                 None => (
                     Err(not_sent(NotSent::FailedEarlier {
                         call: reused.call.0,
                         outcome: reused.answer.error.unwrap_or_default(),
                     })),
                     true,
+                    None,
                 ),
             },
             Claim::InFlight { call, .. } => (
                 Err(not_sent(NotSent::InFlightElsewhere { call: call.0 })),
                 false,
+                None,
             ),
-            Claim::Unresolved(call) => (Err(not_sent(NotSent::Unresolved { call: call.0 })), false),
+            Claim::Unresolved(call) => (
+                Err(not_sent(NotSent::Unresolved { call: call.0 })),
+                false,
+                None,
+            ),
             // `Claim` may grow; anything new is not a reason to send.
             _ => (
                 Err(not_sent(NotSent::Ledger {
                     detail: "unknown claim outcome".to_owned(),
                 })),
                 false,
+                None,
             ),
         }
     }
