@@ -160,6 +160,12 @@ pub struct Decoded {
 /// The file cannot be read, or is none of these encodings: the message gives the byte offset
 /// of the first byte that is not UTF-8 (never the file's content).
 pub fn read_text(path: &Path) -> Result<Decoded, String> {
+    // A device or a pipe (/dev/zero, /dev/urandom) would be read until memory runs out.
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     decode(&bytes)
 }

@@ -312,6 +312,10 @@ async fn call_one(request: Request, key: String, shared: &Shared) -> Option<Answ
             "stopped: the gateway refused the credentials ({}); check IDCHECK_APPCODE or --appcode-file",
             scrub(&error.to_string(), request.name().as_str())
         )),
+        Err(error @ Error::QuotaExhausted { .. }) => shared.halt(format!(
+            "stopped: {}; buy more calls, then run again",
+            scrub(&error.to_string(), request.name().as_str())
+        )),
         _ => {}
     }
     let answer = to_answer(key, &outcome, request.name().as_str());

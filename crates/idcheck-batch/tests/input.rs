@@ -287,3 +287,12 @@ proptest! {
         prop_assert!(Delimiter::detect(&rest).to_string().parse::<Delimiter>().is_ok());
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused_instead_of_read_until_memory_runs_out() {
+    let error = idcheck_batch::read_text(std::path::Path::new("/dev/zero"))
+        .err()
+        .unwrap();
+    assert!(error.contains("not a regular file"), "{error}");
+}

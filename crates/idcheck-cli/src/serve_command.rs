@@ -190,6 +190,7 @@ fn start(mut args: Args) -> Result<(), String> {
         idcheck_server::serve(Arc::new(service), listener, shutdown_signal())
             .await
             .map_err(|e| format!("serving: {e}"))?;
+        let _ = ledger.close().await;
         eprintln!("idcheck serve: stopped; every call in flight was recorded");
         Ok(())
     })
