@@ -18,12 +18,16 @@ struct Histogram {
     sum: f64,
 }
 
-/// The service's counters.
+/// The service's counters. Requests are counted without allocating (the hot path of a
+/// free validation); the rest are rarer and labelled with text.
 #[derive(Default)]
 pub(crate) struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), f64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    requests: Mutex<ByRouteAndStatus>,
 }
+
+/// Requests and their latencies by route and status.
+type ByRouteAndStatus = BTreeMap<(&'static str, u16), (u64, Histogram)>;
 
 impl Metrics {
     pub(crate) fn add(&self, name: &'static str, labels: String, value: f64) {
@@ -35,15 +39,11 @@ impl Metrics {
             .or_insert(0.0) += value;
     }
 
-    pub(crate) fn request(&self, route: &str, status: u16, took: Duration) {
-        self.add(
-            "idcheck_requests_total",
-            format!("route=\"{route}\",status=\"{status}\""),
-            1.0,
-        );
+    pub(crate) fn request(&self, route: &'static str, status: u16, took: Duration) {
         let seconds = took.as_secs_f64();
-        let mut latency = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
-        let histogram = latency.entry(route.to_owned()).or_default();
+        let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let (count, histogram) = requests.entry((route, status)).or_default();
+        *count += 1;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 histogram.counts[i] += 1;
@@ -70,9 +70,24 @@ impl Metrics {
             }
         }
         drop(counters);
-        let latency = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
+        let requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        out.push_str("# TYPE idcheck_requests_total counter\n");
+        let mut latency: BTreeMap<&str, Histogram> = BTreeMap::new();
+        for ((route, status), (count, histogram)) in requests.iter() {
+            let _ = writeln!(
+                out,
+                "idcheck_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}"
+            );
+            let merged = latency.entry(route).or_default();
+            for (sum, n) in merged.counts.iter_mut().zip(histogram.counts) {
+                *sum += n;
+            }
+            merged.count += histogram.count;
+            merged.sum += histogram.sum;
+        }
+        drop(requests);
         out.push_str("# TYPE idcheck_request_duration_seconds histogram\n");
-        for (route, histogram) in latency.iter() {
+        for (route, histogram) in &latency {
             for (bound, count) in BUCKETS.iter().zip(histogram.counts) {
                 let _ = writeln!(
                     out,
