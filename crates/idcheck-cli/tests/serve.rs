@@ -390,3 +390,94 @@ fn it_refuses_to_start_without_credentials_ledger_or_clients() {
     assert_eq!(code, Some(2));
     assert!(text.contains("need a price"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qps_limit_shared_by_two_replicas_keeps_the_gateway_from_throttling() {
+    // The gateway allows 4 calls a second; each replica is told 2 a second, shared: whatever
+    // second the gateway counts, it sees at most 4.
+    let sandbox = Sandbox::start(
+        SandboxConfig {
+            qps: Some(4),
+            ..SandboxConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .await
+    .unwrap();
+    let dir = workdir("qps");
+    let (clients, token) = clients(&dir, "");
+    let ledger = postgres("serve_qps");
+    let one = Replica::start(&sandbox.base_url(), &ledger, &clients, &["--qps", "2"]);
+    let two = Replica::start(&sandbox.base_url(), &ledger, &clients, &["--qps", "2"]);
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let base = if i % 2 == 0 {
+            one.base.clone()
+        } else {
+            two.base.clone()
+        };
+        let (http, token) = (http.clone(), token.clone());
+        tasks.spawn(async move { verify(&http, &base, &token, &id_number(700 + i)).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (status, body) = done.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(sandbox.billed_total(), 8);
+    // 8 calls at 2 a second: the first second is partly gone, three more are needed.
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn settings_come_from_a_config_file_and_flags_win() {
+    let dir = workdir("config");
+    let (clients, _) = clients(&dir, "");
+    let config = dir.join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:1\"\nprovider = [\"idcardcert\", \"checkone\"]\nby_price = true\nbase_url = \"http://127.0.0.1:9\"\nclients = \"{}\"\nledger = \"{}\"\n[price]\nidcardcert = 0.07\ncheckone = 0.05\n",
+            clients.display(),
+            dir.join("ledger.sqlite").display()
+        ),
+    )
+    .unwrap();
+    // The flag's address wins over the file's (port 1 would need root).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("IDCHECK_APPCODE", DEFAULT_APPCODE)
+        .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.contains("listening on http://127.0.0.1:"), "{first}");
+    assert!(first.contains("providers idcardcert,checkone"), "{first}");
+    // Unknown keys are refused, not ignored.
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\nproviders = [\"idcardcert\"]\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("IDCHECK_APPCODE", DEFAULT_APPCODE)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown field"));
+}

@@ -285,6 +285,45 @@ mod tests {
         assert_eq!(a.check_value(), a.check_value());
     }
 
+    #[test]
+    fn a_key_file_is_created_once_private_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("idcheck-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("sub").join("ledger.key");
+        let (first, source) = LedgerKey::from_file_or_create(&path).unwrap();
+        assert_eq!(source, KeySource::Created(path.clone()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (again, source) = LedgerKey::from_file_or_create(&path).unwrap();
+        assert_eq!(source, KeySource::File(path.clone()));
+        assert_eq!(first.check_value(), again.check_value());
+        // Racing creators agree on one key.
+        let racing = dir.join("race.key");
+        let keys: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let racing = racing.clone();
+                    scope.spawn(move || {
+                        LedgerKey::from_file_or_create(&racing)
+                            .unwrap()
+                            .0
+                            .check_value()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]));
+        std::fs::write(&path, "not a key").unwrap();
+        let error = LedgerKey::from_file_or_create(&path).err().unwrap();
+        assert!(error.to_string().contains("64 hexadecimal"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     proptest! {
         #[test]
         fn any_text_as_a_key_does_not_panic(text in "\\PC{0,80}") {

@@ -854,3 +854,50 @@ mod expiry {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_is_grouped_by_vendor_day_and_client() {
+    for backend in [Backend::memory(), Backend::sqlite(), Backend::postgres()] {
+        let ledger = backend.open().await;
+        for (i, client) in ["signup", "signup", "kyc"].into_iter().enumerate() {
+            let request = person(if i == 0 { ID } else { OTHER_ID });
+            let target = Target::new("demo", format!("http://vendor-{i}.test"), [7; 32]);
+            let claim = ledger
+                .claim(
+                    &request,
+                    &target,
+                    &ClaimPolicy::default().for_client(client),
+                )
+                .await
+                .unwrap();
+            let Claim::Send(call) = claim else {
+                panic!("{claim:?}")
+            };
+            ledger
+                .record(
+                    call,
+                    &request,
+                    &answer(Verdict::Match),
+                    Some(provider_trait::Price::from_milli_yuan(70)),
+                )
+                .await
+                .unwrap();
+        }
+        let by_client = ledger.usage(0, true).await.unwrap();
+        let mut seen: Vec<(Option<String>, u64, i64)> = by_client
+            .iter()
+            .map(|u| (u.client.clone(), u.billed_calls, u.cost_milli_yuan))
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                (Some("kyc".to_owned()), 1, 70),
+                (Some("signup".to_owned()), 2, 140)
+            ]
+        );
+        let total = ledger.usage(0, false).await.unwrap();
+        assert_eq!(total.len(), 1);
+        assert_eq!((total[0].billed_calls, total[0].cost_milli_yuan), (3, 210));
+    }
+}
