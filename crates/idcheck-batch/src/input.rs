@@ -693,7 +693,7 @@ mod tests {
         let keys: Vec<_> = phase.distinct.iter().map(|(_, k)| k.as_str()).collect();
         assert_eq!(keys[0].len(), 64);
         assert!(!keys[0].contains("110105"));
-        // Another salt, other keys: a journal's keys mean nothing outside it.
+        // Another salt, other keys: a run's keys mean nothing outside it.
         let other = phase1(
             text,
             Check::Identity,

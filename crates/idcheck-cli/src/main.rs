@@ -13,8 +13,9 @@
 //! 3 service error.
 //!
 //! `idcheck batch people.csv [--dry-run]` checks a whole file offline, then verifies each
-//! distinct valid row once, journaled so a re-run never pays twice; `idcheck sandbox` serves the
-//! five vendors and the gateway on loopback to try it all for free.
+//! distinct valid row once through the ledger of paid calls, so no re-run or other process pays
+//! twice; `idcheck ledger` inspects that ledger; `idcheck serve` offers all of it over HTTP;
+//! `idcheck sandbox` serves the five vendors and the gateway on loopback to try it for free.
 
 mod batch_command;
 mod each_input;

@@ -36,7 +36,7 @@ pub(crate) fn json_lines(output: &Output) -> Vec<serde_json::Value> {
 }
 
 /// Spawns `command` (a batch with `--progress-every 1`), reads its progress lines until
-/// `answers` answers are journaled, then kills it (SIGKILL: nothing runs after). Returns the
+/// `answers` answers are recorded in the ledger, then kills it (SIGKILL: nothing runs after). Returns the
 /// lines read.
 pub(crate) fn kill_after_answers(command: &mut Command, answers: usize) -> Vec<String> {
     let mut child = command
