@@ -99,18 +99,29 @@ impl LedgerKey {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         let key = Self::random()?;
+        // Written whole to a file of our own, then linked into place: the link either lands
+        // (a complete key) or finds another process's complete key. Never half a key, never
+        // an overwrite.
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).map_err(|_| KeyError::NoRandomness)?;
+        let staging = path.with_extension(format!("key.{}.tmp", hex(&nonce)));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(mut file) => {
-                let text = format!("{}\n", hex(key.0.expose_secret()));
-                file.write_all(text.as_bytes()).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                Ok((key, KeySource::Created(path.to_owned())))
-            }
-            // Another process created it first: use its key.
+        let written = options.open(&staging).and_then(|mut file| {
+            file.write_all(format!("{}\n", hex(key.0.expose_secret())).as_bytes())?;
+            file.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&staging);
+            return Err(io(e));
+        }
+        let linked = std::fs::hard_link(&staging, path);
+        let _ = std::fs::remove_file(&staging);
+        match linked {
+            Ok(()) => Ok((key, KeySource::Created(path.to_owned()))),
+            // Another process made it first: use its key.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Self::from_file_or_create(path)
             }
