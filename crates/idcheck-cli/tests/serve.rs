@@ -30,15 +30,38 @@ fn workdir(test: &str) -> PathBuf {
     dir
 }
 
-fn postgres(schema: &str) -> String {
-    let url = std::env::var("IDCHECK_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!(
-        "{url}{sep}schema={schema}_{}_{}",
-        std::process::id(),
-        fastrand::u32(..)
-    )
+/// A PostgreSQL ledger in a schema of its own, dropped when the guard goes.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Schema {
+    fn location(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}schema={}", self.url, self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        // psql only cleans up; the tests do not depend on it.
+        let _ = Command::new("psql")
+            .args([
+                self.url.as_str(),
+                "-c",
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+            ])
+            .output();
+    }
+}
+
+fn postgres(schema: &str) -> Schema {
+    Schema {
+        url: std::env::var("IDCHECK_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
+        name: format!("{schema}_{}_{}", std::process::id(), fastrand::u32(..)),
+    }
 }
 
 /// A clients file with one client (an optional budget line) and its token.
@@ -156,7 +179,8 @@ async fn two_replicas_on_one_postgres_ledger_bill_each_person_once() {
     let sandbox = sandbox(Duration::from_millis(20)).await;
     let dir = workdir("replicas");
     let (clients, token) = clients(&dir, "");
-    let ledger = postgres("serve_replicas");
+    let schema = postgres("serve_replicas");
+    let ledger = schema.location();
     let one = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
     let two = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
     let http = reqwest::Client::new();
@@ -206,7 +230,8 @@ async fn a_budget_shared_by_two_replicas_is_never_exceeded() {
     let dir = workdir("budget");
     // 1.00 yuan a day at 0.07 a call: 14 calls.
     let (clients, token) = clients(&dir, "daily_budget_yuan = 1.0\n");
-    let ledger = postgres("serve_budget");
+    let schema = postgres("serve_budget");
+    let ledger = schema.location();
     let one = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
     let two = Replica::start(&sandbox.base_url(), &ledger, &clients, &[]);
     let http = reqwest::Client::new();
@@ -413,7 +438,8 @@ async fn a_qps_limit_shared_by_two_replicas_keeps_the_gateway_from_throttling() 
     .unwrap();
     let dir = workdir("qps");
     let (clients, token) = clients(&dir, "");
-    let ledger = postgres("serve_qps");
+    let schema = postgres("serve_qps");
+    let ledger = schema.location();
     let one = Replica::start(&sandbox.base_url(), &ledger, &clients, &["--qps", "2"]);
     let two = Replica::start(&sandbox.base_url(), &ledger, &clients, &["--qps", "2"]);
     let http = reqwest::Client::new();
