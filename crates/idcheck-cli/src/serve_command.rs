@@ -118,6 +118,7 @@ fn start(mut args: Args) -> Result<(), String> {
         .map_err(|e| format!("cannot read --clients {}: {e}", clients_path.display()))?;
     let clients = Clients::from_toml(&clients_text)
         .map_err(|e| format!("--clients {}: {e}", clients_path.display()))?;
+    let has_budgets = clients.iter().any(|c| c.daily_budget_milli_yuan.is_some());
     let limits = Limits::default()
         .with_header_timeout(Duration::from_secs(
             args.header_timeout
@@ -169,7 +170,7 @@ fn start(mut args: Args) -> Result<(), String> {
         .with_ledger(Arc::clone(&ledger));
         let service = Service::new(router, Arc::clone(&ledger), clients).with_limits(limits);
         let unpriced = service.unpriced_providers();
-        if !unpriced.is_empty() && service_has_budgets(&clients_text) {
+        if !unpriced.is_empty() && has_budgets {
             return Err(format!(
                 "clients with a daily budget need a price for every provider: add --price for {}",
                 unpriced.join(", ")
@@ -194,11 +195,6 @@ fn start(mut args: Args) -> Result<(), String> {
         eprintln!("idcheck serve: stopped; every call in flight was recorded");
         Ok(())
     })
-}
-
-fn service_has_budgets(clients_text: &str) -> bool {
-    Clients::from_toml(clients_text)
-        .is_ok_and(|c| c.iter().any(|c| c.daily_budget_milli_yuan.is_some()))
 }
 
 /// Ctrl-C or SIGTERM.
