@@ -37,6 +37,11 @@ impl BaseUrl {
     /// without user info, query or fragment.
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
         let invalid = |reason| ConfigError::InvalidBaseUrl { reason };
+        if !url.contains("://") {
+            return Err(invalid(
+                "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8801",
+            ));
+        }
         let parsed = reqwest::Url::parse(url.trim()).map_err(|_| invalid("not a URL"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https"));

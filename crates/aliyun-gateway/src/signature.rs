@@ -10,6 +10,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -30,7 +31,10 @@ const NEVER_SIGNED: [&str; 6] = [
 ];
 
 /// Everything the signature covers, borrowed from the request about to be sent.
-#[derive(Clone, Copy, Debug, Default)]
+///
+/// Its `Debug` shows header, query and form names but not their values: values are ID
+/// numbers, names, mobiles, photos and the AppKey.
+#[derive(Clone, Copy, Default)]
 pub struct SigningInput<'a> {
     /// HTTP method (any case; upper-cased).
     pub method: &'a str,
@@ -51,6 +55,46 @@ pub struct SigningInput<'a> {
     pub query: &'a [(&'a str, &'a str)],
     /// Form-body parameters, raw. On a name clash with the query the form value wins.
     pub form: &'a [(&'a str, &'a str)],
+}
+
+/// Names of name-value pairs, each value replaced by its length, for `Debug`.
+struct MaskedPairs<'a>(&'a [(&'a str, &'a str)]);
+
+impl fmt::Debug for MaskedPairs<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(name, value)| (name, ValueLength(value.len()))),
+            )
+            .finish()
+    }
+}
+
+/// A value shown as its length only.
+struct ValueLength(usize);
+
+impl fmt::Debug for ValueLength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
+impl fmt::Debug for SigningInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningInput")
+            .field("method", &self.method)
+            .field("accept", &self.accept)
+            .field("content_md5", &self.content_md5)
+            .field("content_type", &self.content_type)
+            .field("date", &self.date)
+            .field("headers", &MaskedPairs(self.headers))
+            .field("path", &self.path)
+            .field("query", &MaskedPairs(self.query))
+            .field("form", &MaskedPairs(self.form))
+            .finish()
+    }
 }
 
 impl SigningInput<'_> {

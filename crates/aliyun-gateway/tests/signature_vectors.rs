@@ -258,3 +258,22 @@ fn the_servers_string_to_sign_is_not_repeated() {
     );
     assert!(matches!(error, Error::Unauthenticated { .. }));
 }
+
+#[test]
+fn debug_shows_names_but_never_values() {
+    let input = SigningInput {
+        method: "POST",
+        headers: &[("X-Ca-Key", "203753117")],
+        path: "/idCardCert",
+        query: &[("mobile", "13800138000")],
+        form: &[("idCard", "11010519491231002X"), ("name", "张三")],
+        ..SigningInput::default()
+    };
+    let debug = format!("{input:?}");
+    for value in ["203753117", "13800138000", "11010519491231002X", "张三"] {
+        assert!(!debug.contains(value), "{value} in {debug}");
+    }
+    for name in ["X-Ca-Key", "mobile", "idCard", "name", "/idCardCert"] {
+        assert!(debug.contains(name), "{name} missing from {debug}");
+    }
+}
