@@ -57,7 +57,7 @@
 //! ```
 //!
 //! Try it without paying: `idcheck sandbox` serves the five vendors on loopback from
-//! synthetic people; point the verifier at it with `.base_url("http://127.0.0.1:8801")`.
+//! synthetic people; point the verifier at it with `.base_url("http://127.0.0.1:8787")`.
 //! The `examples/` directory has runnable programs.
 
 #[doc(inline)]

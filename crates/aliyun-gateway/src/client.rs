@@ -39,7 +39,7 @@ impl BaseUrl {
         let invalid = |reason| ConfigError::InvalidBaseUrl { reason };
         if !url.contains("://") {
             return Err(invalid(
-                "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8801",
+                "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8787",
             ));
         }
         let parsed = reqwest::Url::parse(url.trim()).map_err(|_| invalid("not a URL"))?;

@@ -655,9 +655,18 @@ fn base_urls_are_http_or_https_without_query_or_credentials() {
         "http://127.0.0.1:8080/proxy"
     );
     for (bad, reason) in [
-        ("idcardcert.market.alicloudapi.com", "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8801"),
-        ("127.0.0.1:8801", "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8801"),
-        ("localhost:8801", "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8801"),
+        (
+            "idcardcert.market.alicloudapi.com",
+            "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8787",
+        ),
+        (
+            "127.0.0.1:8787",
+            "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8787",
+        ),
+        (
+            "localhost:8801",
+            "it has no scheme: write http:// or https:// in front, e.g. http://127.0.0.1:8787",
+        ),
         ("http://", "not a URL"),
         ("ftp://example.com", "the scheme must be http or https"),
         (

@@ -99,23 +99,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Verify one person through one vendor (a paid call). Inputs are checked offline first.
+    /// Verify one person (a paid call) through one or more vendors in order, on the ledger of
+    /// paid calls: an answer it holds is reused, not paid for again. Inputs are checked
+    /// offline first.
     Verify {
-        /// The vendor: idcardcert, checkphone, facever, idenauthen or checkone.
-        #[arg(long, value_name = "ID", value_parser = clap::builder::PossibleValuesParser::new(verify_command::PROVIDERS))]
-        provider: String,
+        /// Vendors to ask, in order, comma-separated (idcardcert, checkphone, facever,
+        /// idenauthen, checkone): the next is asked only when the answer is "unverifiable" or
+        /// an error that was not billed.
+        #[arg(long, required = true, value_delimiter = ',', value_name = "ID,...", value_parser = clap::builder::PossibleValuesParser::new(verify_command::PROVIDERS))]
+        provider: Vec<String>,
+        /// Ask the cheapest vendor first (prices from --price).
+        #[arg(long)]
+        by_price: bool,
+        /// Price of one vendor's call, e.g. checkone=0.05 (repeatable), for the cost.
+        #[arg(long = "price", value_name = "ID=YUAN", value_parser = parse_vendor_price)]
+        prices: Vec<(String, Price)>,
+        /// What to verify (default: what the first vendor verifies).
+        #[arg(long, value_enum)]
+        check: Option<CheckArg>,
         /// The ID number.
         #[arg(long, value_name = "NUMBER")]
         id: String,
         /// The name as on the ID card.
         #[arg(long)]
         name: String,
-        /// The mobile number (checkphone).
+        /// The mobile number (mobile checks: checkphone).
         #[arg(long, value_name = "NUMBER")]
         mobile: Option<String>,
-        /// The face photo: an image file, a file of base64 text, or an http(s) URL (facever).
+        /// The face photo: an image file, a file of base64 text, or an http(s) URL (face
+        /// checks: facever).
         #[arg(long, value_name = "FILE|URL")]
         photo: Option<String>,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// Do not reuse an answer the ledger holds: pay for a fresh one.
+        #[arg(long)]
+        fresh: bool,
+        /// Print the inputs as given, and the birthday and age the vendor returned, instead
+        /// of masking them (the output may be stored: masked, it never rebuilds a number).
+        #[arg(long)]
+        unmasked: bool,
         #[command(flatten)]
         credentials: CredentialArgs,
         /// One JSON object.
@@ -417,19 +440,31 @@ fn main() -> ExitCode {
         }
         Command::Verify {
             provider,
+            by_price,
+            prices,
+            check,
             id,
             name,
             mobile,
             photo,
+            ledger,
+            fresh,
+            unmasked,
             credentials,
             json,
         } => verify_command::run(&verify_command::Args {
-            provider,
+            providers: provider,
+            by_price,
+            prices,
+            check: check.map(Check::from),
             id,
             name,
             mobile,
             photo,
             credentials: credentials.into_credentials(),
+            ledger: ledger.location,
+            fresh,
+            unmasked,
             json,
         }),
         Command::Batch {
