@@ -18,6 +18,15 @@
 //! // let report = provider.verify(&request).await?;
 //! # Ok::<(), aliyun_gateway::ConfigError>(())
 //! ```
+//!
+//! Through the `idcheck` facade (feature `facever`) the same type is `idcheck::facever::FaceVer`,
+//! the contract is `idcheck::provider` and the gateway client `idcheck::gateway`; most
+//! programs name the vendor by id instead and let the facade build it, with fallback and the
+//! ledger of paid calls:
+//!
+//! ```text
+//! let verifier = idcheck::Verifier::builder().vendor("facever").build().await?;
+//! ```
 
 mod client;
 mod response;

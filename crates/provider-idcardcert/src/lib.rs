@@ -13,6 +13,15 @@
 //! // let report = provider.verify(&request).await?;
 //! # Ok::<(), aliyun_gateway::ConfigError>(())
 //! ```
+//!
+//! Through the `idcheck` facade (feature `idcardcert`) the same type is `idcheck::idcardcert::IdCardCert`,
+//! the contract is `idcheck::provider` and the gateway client `idcheck::gateway`; most
+//! programs name the vendor by id instead and let the facade build it, with fallback and the
+//! ledger of paid calls:
+//!
+//! ```text
+//! let verifier = idcheck::Verifier::builder().vendor("idcardcert").build().await?;
+//! ```
 
 mod client;
 mod response;

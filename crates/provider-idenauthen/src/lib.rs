@@ -14,6 +14,15 @@
 //! // let report = provider.verify(&request).await?;
 //! # Ok::<(), aliyun_gateway::ConfigError>(())
 //! ```
+//!
+//! Through the `idcheck` facade (feature `idenauthen`) the same type is `idcheck::idenauthen::IdenAuthen`,
+//! the contract is `idcheck::provider` and the gateway client `idcheck::gateway`; most
+//! programs name the vendor by id instead and let the facade build it, with fallback and the
+//! ledger of paid calls:
+//!
+//! ```text
+//! let verifier = idcheck::Verifier::builder().vendor("idenauthen").build().await?;
+//! ```
 
 mod client;
 mod response;
