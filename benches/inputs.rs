@@ -26,6 +26,9 @@ fn name(c: &mut Criterion) {
     let mut group = c.benchmark_group("name_parse");
     for (label, input) in [
         ("han_2", "张三"),
+        ("han_3", "王小明"),
+        ("han_4", "王小明明"),
+        ("han_4_compound", "欧阳娜娜"),
         ("dotted_7", "阿卜杜•热合曼"),
         ("space_inside", "张 三"),
     ] {
