@@ -81,6 +81,8 @@ impl Name {
         let mut chars = 0usize;
         let mut previous_was_dot = false;
         let mut first_dot_at = None;
+        // The first two characters, for the compound-surname check.
+        let mut first_two = ['\0'; 2];
         for (offset, c) in trimmed.chars().enumerate() {
             let position = first_position + offset;
             let c = if is_dot(c) {
@@ -108,6 +110,9 @@ impl Name {
                     max: Self::MAX_CHARS,
                 });
             }
+            if chars < 2 {
+                first_two[chars] = c;
+            }
             len += c.encode_utf8(&mut name.bytes[len..]).len();
             chars += 1;
         }
@@ -125,10 +130,13 @@ impl Name {
                 min: Self::MIN_CHARS,
             });
         }
-        let text = std::str::from_utf8(&name.bytes[..len]).unwrap_or_default();
         let shown = match first_dot_at {
             Some(dot) => dot,
-            None => surname_len(text, chars),
+            // A compound surname when a given name follows, else one character.
+            None if chars >= 3 && is_compound_surname(first_two[0], first_two[1]) => {
+                first_two[0].len_utf8() + first_two[1].len_utf8()
+            }
+            None => first_two[0].len_utf8(),
         };
         // MAX_BYTES (128) and MAX_CHARS fit in a byte.
         name.len = u8::try_from(len).unwrap_or(u8::MAX);
@@ -163,17 +171,46 @@ impl Name {
     }
 }
 
-/// Bytes of the surname in a name without dots: two characters for a compound surname when
-/// a given name follows, else one.
-fn surname_len(text: &str, chars: usize) -> usize {
-    let mut boundaries = text.char_indices().map(|(i, _)| i).skip(1);
-    let one = boundaries.next().unwrap_or(text.len());
-    let two = boundaries.next().unwrap_or(text.len());
-    if chars >= 3 && COMPOUND_SURNAMES.contains(&&text[..two]) {
-        two
-    } else {
-        one
+/// The compound surnames as `(first << 32) | second` code points, sorted: a binary search of
+/// 61 integers (six comparisons) instead of comparing the name against each surname in turn.
+static COMPOUND_SURNAME_KEYS: [u64; COMPOUND_SURNAMES.len()] = compound_surname_keys();
+
+const fn surname_key(first: char, second: char) -> u64 {
+    ((first as u64) << 32) | second as u64
+}
+
+/// Decodes the first two characters of each surname (all in the Basic Multilingual Plane, three
+/// bytes of UTF-8 each, as the unit test checks) and sorts the keys, at compile time.
+const fn compound_surname_keys() -> [u64; COMPOUND_SURNAMES.len()] {
+    const fn three_byte_char(bytes: &[u8], at: usize) -> u32 {
+        assert!(bytes[at] & 0xF0 == 0xE0, "three-byte UTF-8 expected");
+        ((bytes[at] as u32 & 0x0F) << 12)
+            | ((bytes[at + 1] as u32 & 0x3F) << 6)
+            | (bytes[at + 2] as u32 & 0x3F)
     }
+    let mut keys = [0u64; COMPOUND_SURNAMES.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        let bytes = COMPOUND_SURNAMES[i].as_bytes();
+        assert!(bytes.len() == 6, "two three-byte characters expected");
+        keys[i] = ((three_byte_char(bytes, 0) as u64) << 32) | three_byte_char(bytes, 3) as u64;
+        // Insertion sort: 61 keys, once, at compile time.
+        let mut j = i;
+        while j > 0 && keys[j - 1] > keys[j] {
+            let t = keys[j - 1];
+            keys[j - 1] = keys[j];
+            keys[j] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    keys
+}
+
+fn is_compound_surname(first: char, second: char) -> bool {
+    COMPOUND_SURNAME_KEYS
+        .binary_search(&surname_key(first, second))
+        .is_ok()
 }
 
 /// Characters trimmed from both ends: whitespace, and the invisible ones that ride along when a
@@ -299,5 +336,18 @@ mod tests {
             assert_eq!(surname.chars().count(), 2, "{surname}");
             assert!(surname.chars().all(is_han), "{surname}");
         }
+    }
+
+    #[test]
+    fn the_sorted_keys_find_every_compound_surname_and_nothing_else() {
+        assert!(COMPOUND_SURNAME_KEYS.is_sorted());
+        for surname in COMPOUND_SURNAMES {
+            let mut chars = surname.chars();
+            let (first, second) = (chars.next().unwrap(), chars.next().unwrap());
+            assert!(is_compound_surname(first, second), "{surname}");
+            assert!(!is_compound_surname(second, first), "{surname} reversed");
+        }
+        assert!(!is_compound_surname('王', '小'));
+        assert!(!is_compound_surname('欧', '\0'));
     }
 }

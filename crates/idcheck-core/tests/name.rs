@@ -187,6 +187,14 @@ fn masked_everywhere() {
             "阿卜杜克热木·******·***",
         ),
         ("𠮷野家", "𠮷**"),
+        // First and last of the compound surnames in code-point order, and near misses.
+        ("万俟卨", "万俟*"),
+        ("颛孙师", "颛孙*"),
+        ("阳欧娜", "阳**"),
+        ("欧小娜", "欧**"),
+        ("上官婉儿", "上官**"),
+        ("诸葛孔明", "诸葛**"),
+        ("司马·光", "司马·*"),
     ];
     for (input, masked) in cases {
         let name = Name::parse(input).unwrap();
