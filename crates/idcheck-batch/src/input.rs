@@ -1,13 +1,15 @@
-//! Phase 1, always offline: read the CSV, find the columns, parse every row, and group
-//! identical requests so each is called once.
+//! Phase 1, always offline: the columns of a file of people, and [`phase1`], which holds a
+//! whole text's rows in memory (what [`crate::Rows`] streams).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use idcheck_core::{FaceImage, FaceImageError, FaceImageParser, IdNumber, Mobile, Name};
+use idcheck_core::{FaceImage, FaceImageError, FaceImageParser};
 use idcheck_router::CacheKey;
 use provider_trait::{Check, Request};
+
+use crate::scan::{Rows, Status};
+use crate::text::{TextEncoding, TextReader};
 
 /// Header names accepted for each column, compared without case, spaces, `_` or `-`.
 const ID_HEADERS: &[&str] = &[
@@ -107,166 +109,6 @@ impl Phase1 {
     }
 }
 
-/// The text encodings [`read_text`] reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TextEncoding {
-    /// UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8").
-    Utf8,
-    /// UTF-16, little-endian, after its byte-order mark (Excel's "Unicode Text").
-    Utf16Le,
-    /// UTF-16, big-endian, after its byte-order mark.
-    Utf16Be,
-    /// GB18030, a superset of GBK (Excel's "CSV" on Chinese Windows).
-    Gb18030,
-}
-
-impl TextEncoding {
-    /// The encoding's usual name: `UTF-8`, `UTF-16LE`, `UTF-16BE` or `GB18030`.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Utf8 => "UTF-8",
-            Self::Utf16Le => "UTF-16LE",
-            Self::Utf16Be => "UTF-16BE",
-            Self::Gb18030 => "GB18030",
-        }
-    }
-}
-
-impl std::fmt::Display for TextEncoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A file's text and the encoding it was read as. No `Debug`: the text is personal data.
-pub struct Decoded {
-    /// The text, without its byte-order mark.
-    pub text: String,
-    /// The encoding the bytes were read as.
-    pub encoding: TextEncoding,
-}
-
-/// Reads and decodes a text file the way Excel may have saved it: a byte-order mark says
-/// UTF-8, UTF-16LE or UTF-16BE; without one, valid UTF-8 is UTF-8, and anything else is read
-/// as GB18030 (a superset of GBK) only when it decodes as GB18030 without a single error.
-///
-/// A file that is UTF-8 but for a few bytes is refused rather than read as GB18030, whose
-/// decoding of UTF-8 text is garbage that would be sent to a paid vendor.
-///
-/// # Errors
-///
-/// The file cannot be read, or is none of these encodings: the message gives the byte offset
-/// of the first byte that is not UTF-8 (never the file's content).
-pub fn read_text(path: &Path) -> Result<Decoded, String> {
-    // A device or a pipe (/dev/zero, /dev/urandom) would be read until memory runs out.
-    let metadata =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if !metadata.is_file() {
-        return Err(format!("{} is not a regular file", path.display()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    decode(&bytes)
-}
-
-/// Leading bytes of spreadsheet workbooks: a ZIP archive (`.xlsx`) and an OLE file (`.xls`).
-const WORKBOOK_MAGIC: [&[u8]; 2] = [b"PK\x03\x04", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"];
-
-/// [`read_text`] on bytes.
-fn decode(bytes: &[u8]) -> Result<Decoded, String> {
-    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (encoding, name) = if encoding == encoding_rs::UTF_16LE {
-            (encoding, TextEncoding::Utf16Le)
-        } else if encoding == encoding_rs::UTF_16BE {
-            (encoding, TextEncoding::Utf16Be)
-        } else {
-            (encoding_rs::UTF_8, TextEncoding::Utf8)
-        };
-        let text = decode_strict(encoding, &bytes[bom..]).map_err(|offset| {
-            format!(
-                "the file starts with a {name} byte-order mark but is not {name} (first bad byte at offset {}): save it again as \"CSV UTF-8\"",
-                bom + offset
-            )
-        })?;
-        return Ok(Decoded {
-            text,
-            encoding: name,
-        });
-    }
-    let first_bad = match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            return Ok(Decoded {
-                text: text.to_owned(),
-                encoding: TextEncoding::Utf8,
-            });
-        }
-        Err(e) => e.valid_up_to(),
-    };
-    if WORKBOOK_MAGIC.iter().any(|magic| bytes.starts_with(magic)) {
-        return Err(
-            "the file is a spreadsheet workbook (.xlsx or .xls), not CSV: save it as \"CSV UTF-8\""
-                .to_owned(),
-        );
-    }
-    if mostly_utf8(bytes) {
-        return Err(format!(
-            "the file is UTF-8 but for some bytes (the first at offset {first_bad}): it is damaged or mixes encodings; save it again as \"CSV UTF-8\""
-        ));
-    }
-    match decode_strict(encoding_rs::GB18030, bytes) {
-        Ok(text) => Ok(Decoded {
-            text,
-            encoding: TextEncoding::Gb18030,
-        }),
-        Err(_) => Err(format!(
-            "the file is not UTF-8 (first bad byte at offset {first_bad}), nor UTF-16 with a byte-order mark, nor GB18030/GBK: save it as \"CSV UTF-8\""
-        )),
-    }
-}
-
-/// Decodes all of `bytes`, or gives the offset of the first byte of the first malformed
-/// sequence.
-fn decode_strict(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> Result<String, usize> {
-    let mut decoder = encoding.new_decoder_without_bom_handling();
-    // Past `usize` (never, for a file that fits in memory): refused at offset 0.
-    let capacity = decoder
-        .max_utf8_buffer_length_without_replacement(bytes.len())
-        .ok_or(0_usize)?;
-    let mut text = String::with_capacity(capacity);
-    let mut read = 0;
-    loop {
-        let (result, consumed) =
-            decoder.decode_to_string_without_replacement(&bytes[read..], &mut text, true);
-        read += consumed;
-        match result {
-            encoding_rs::DecoderResult::InputEmpty => return Ok(text),
-            encoding_rs::DecoderResult::Malformed(bad, after) => {
-                return Err(read.saturating_sub(usize::from(bad) + usize::from(after)));
-            }
-            // The capacity is the worst case; more is reserved should it ever not be.
-            encoding_rs::DecoderResult::OutputFull => text.reserve(
-                decoder
-                    .max_utf8_buffer_length_without_replacement(bytes.len() - read)
-                    .ok_or(read)?
-                    .max(4),
-            ),
-        }
-    }
-}
-
-/// Valid UTF-8 characters of two or more bytes outnumber invalid sequences eight to one: a
-/// damaged or mixed UTF-8 file. In GBK text, only about one character in seven happens to
-/// look like UTF-8.
-fn mostly_utf8(bytes: &[u8]) -> bool {
-    let (mut multibyte, mut invalid) = (0_usize, 0_usize);
-    for chunk in bytes.utf8_chunks() {
-        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
-        invalid += usize::from(!chunk.invalid().is_empty());
-    }
-    invalid > 0 && multibyte >= invalid.saturating_mul(8)
-}
-
 /// The character between cells.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -309,9 +151,20 @@ impl Delimiter {
     /// header row), the first of them in that order on a tie; a comma when there is none.
     #[must_use]
     pub fn detect(text: &str) -> Self {
+        Self::detect_in(text.as_bytes())
+    }
+
+    /// [`Delimiter::detect`] on the first bytes of a text in UTF-8 (or any ASCII-compatible
+    /// encoding): only the bytes up to the end of the first line count.
+    #[must_use]
+    pub fn detect_in(text: &[u8]) -> Self {
         let mut counts = [0_usize; 3];
         let mut quoted = false;
-        for byte in text.trim_start_matches(['\r', '\n']).bytes() {
+        let start = text
+            .iter()
+            .position(|b| !matches!(b, b'\r' | b'\n'))
+            .unwrap_or(text.len());
+        for &byte in &text[start..] {
             match byte {
                 b'"' => quoted = !quoted,
                 b'\n' | b'\r' if !quoted => break,
@@ -369,11 +222,7 @@ fn normalise(header: &str) -> String {
         .collect()
 }
 
-fn find_column(
-    headers: &csv::StringRecord,
-    chosen: Option<&str>,
-    defaults: &[&str],
-) -> Option<usize> {
+fn find_column(headers: &[String], chosen: Option<&str>, defaults: &[&str]) -> Option<usize> {
     match chosen {
         Some(name) => headers.iter().position(|h| normalise(h) == normalise(name)),
         None => headers
@@ -382,9 +231,69 @@ fn find_column(
     }
 }
 
+/// Where the cells a check needs are in each row.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Columns {
+    pub(crate) id: usize,
+    pub(crate) name: usize,
+    pub(crate) mobile: Option<usize>,
+    pub(crate) photo: Option<usize>,
+}
+
+impl Columns {
+    /// Finds the columns `check` needs among `headers` (trimmed), by the user's names or the
+    /// defaults.
+    pub(crate) fn find(
+        headers: &[String],
+        check: Check,
+        columns: &ColumnNames,
+    ) -> Result<Self, String> {
+        if headers.is_empty() {
+            return Err("no header row: the file has no rows".to_owned());
+        }
+        let column = |chosen: &Option<String>, defaults: &[&str], what: &str, flag: &str| {
+            find_column(headers, chosen.as_deref(), defaults).ok_or_else(|| {
+                no_column(
+                    headers,
+                    what,
+                    chosen.as_deref().unwrap_or(defaults[0]),
+                    flag,
+                )
+            })
+        };
+        let id = column(&columns.id, ID_HEADERS, "ID number", "--id-column")?;
+        let name = column(&columns.name, NAME_HEADERS, "name", "--name-column")?;
+        let mobile = match check {
+            Check::Mobile => Some(column(
+                &columns.mobile,
+                MOBILE_HEADERS,
+                "mobile",
+                "--mobile-column",
+            )?),
+            _ => None,
+        };
+        let photo = match check {
+            Check::Face => Some(column(
+                &columns.photo,
+                PHOTO_HEADERS,
+                "photo",
+                "--photo-column",
+            )?),
+            _ => None,
+        };
+        Ok(Self {
+            id,
+            name,
+            mobile,
+            photo,
+        })
+    }
+}
+
 /// Parses every row of `text` for `check`, its cells separated by
-/// [`ColumnNames::delimiter_for`]. Errors are about the file (no header, missing columns);
-/// row problems are per row. `salt` keys identical requests within the run.
+/// [`ColumnNames::delimiter_for`], and holds them all: for a file, [`crate::PeopleFile`]
+/// streams the same rows in bounded memory. Errors are about the file (no header, missing
+/// columns); row problems are per row. `salt` keys identical requests within the run.
 ///
 /// # Errors
 ///
@@ -399,92 +308,46 @@ pub fn phase1(
     base_dir: &Path,
     salt: &[u8; 32],
 ) -> Result<Phase1, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .delimiter(columns.delimiter_for(text).byte())
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .clone();
-    if headers.is_empty() {
-        return Err("no header row: the file has no rows".to_owned());
-    }
-    let column = |chosen: &Option<String>, defaults: &[&str], what: &str, flag: &str| {
-        find_column(&headers, chosen.as_deref(), defaults).ok_or_else(|| {
-            no_column(
-                &headers,
-                what,
-                chosen.as_deref().unwrap_or(defaults[0]),
-                flag,
-            )
-        })
-    };
-    let id_column = column(&columns.id, ID_HEADERS, "ID number", "--id-column")?;
-    let name_column = column(&columns.name, NAME_HEADERS, "name", "--name-column")?;
-    let mobile_column = match check {
-        Check::Mobile => Some(column(
-            &columns.mobile,
-            MOBILE_HEADERS,
-            "mobile",
-            "--mobile-column",
-        )?),
-        _ => None,
-    };
-    let photo_column = match check {
-        Check::Face => Some(column(
-            &columns.photo,
-            PHOTO_HEADERS,
-            "photo",
-            "--photo-column",
-        )?),
-        _ => None,
-    };
-
+    // The text is in memory already: no row is too long to hold.
+    let reader = TextReader::new(text.as_bytes(), TextEncoding::Utf8).without_row_limit();
+    let mut scan = Rows::with_reader(
+        reader,
+        columns.delimiter_for(text),
+        check,
+        columns,
+        photo_parser,
+        base_dir,
+    )?;
     let mut rows = Vec::new();
     let mut distinct: Vec<(Request, String)> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (index, record) in reader.records().enumerate() {
-        let number = index + 1;
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                rows.push(Row {
-                    number,
-                    raw: RawInputs::default(),
-                    parsed: Err(format!("unreadable CSV row: {e}")),
-                });
-                continue;
-            }
-        };
-        let cell = |column: Option<usize>| {
-            column
-                .and_then(|c| record.get(c))
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let raw = RawInputs {
-            id: cell(Some(id_column)),
-            name: cell(Some(name_column)),
-            mobile: cell(mobile_column),
-            photo: cell(photo_column),
-        };
-        let parsed = parse_row(&raw, check, photo_parser, base_dir).map(|request| {
-            let key = run_key(&request, &raw.photo, salt);
-            let next = distinct.len();
-            let index = *seen.entry(key.clone()).or_insert(next);
-            if index == next {
-                distinct.push((request.clone(), key));
-            }
-            Parsed {
-                request,
+    while let Some(row) = scan.next_row()? {
+        let cells = row.cells;
+        let parsed = match row.status {
+            Status::Rejected(reason) => Err(reason.to_owned()),
+            Status::Valid {
+                parts,
                 distinct: index,
+                ..
+            } => {
+                let request = parts.request();
+                if index == distinct.len() {
+                    let key = run_key(&request, cells.photo, salt);
+                    distinct.push((request.clone(), key));
+                }
+                Ok(Parsed {
+                    request,
+                    distinct: index,
+                })
             }
-        });
+        };
         rows.push(Row {
-            number,
-            raw,
+            number: usize::try_from(row.number).unwrap_or(usize::MAX),
+            raw: RawInputs {
+                id: cells.id.to_owned(),
+                name: cells.name.to_owned(),
+                mobile: cells.mobile.to_owned(),
+                photo: cells.photo.to_owned(),
+            },
             parsed,
         });
     }
@@ -495,19 +358,19 @@ pub fn phase1(
 const DESCRIBED_COLUMNS: usize = 12;
 
 /// Why no column is `what`, with the header row described by kinds of cells only.
-fn no_column(headers: &csv::StringRecord, what: &str, name: &str, flag: &str) -> String {
+fn no_column(headers: &[String], what: &str, name: &str, flag: &str) -> String {
     let count = headers.len();
     let mut kinds = headers
         .iter()
         .take(DESCRIBED_COLUMNS)
-        .map(cell_kind)
+        .map(|cell| cell_kind(cell))
         .collect::<Vec<_>>()
         .join(", ");
     if count > DESCRIBED_COLUMNS {
         let _ = write!(kinds, ", and {} more", count - DESCRIBED_COLUMNS);
     }
     let columns = if count == 1 { "column" } else { "columns" };
-    if headers.iter().any(looks_like_a_number) {
+    if headers.iter().any(|cell| looks_like_a_number(cell)) {
         return format!(
             "no {what} column: the file seems to have no header row: its first row has {count} {columns} ({kinds}), and a cell looks like an ID number or a mobile; add a header row that names them (id, name, mobile, photo)"
         );
@@ -561,37 +424,6 @@ fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{3134F}')
 }
 
-fn parse_row(
-    raw: &RawInputs,
-    check: Check,
-    photo_parser: &FaceImageParser,
-    base_dir: &Path,
-) -> Result<Request, String> {
-    let id = IdNumber::parse(&raw.id).map_err(|e| format!("ID number: {e}"))?;
-    let name = Name::parse(&raw.name).map_err(|e| format!("name: {e}"))?;
-    Ok(match check {
-        Check::Mobile => {
-            let mobile = Mobile::parse(&raw.mobile).map_err(|e| format!("mobile: {e}"))?;
-            Request::mobile(id, name, mobile)
-        }
-        Check::Face => {
-            if raw.photo.is_empty() {
-                return Err("photo: empty".to_owned());
-            }
-            // Relative photo paths are relative to the CSV file.
-            let source = if raw.photo.contains("://") {
-                raw.photo.clone()
-            } else {
-                base_dir.join(&raw.photo).to_string_lossy().into_owned()
-            };
-            let (_, photo) = load_photo(photo_parser, &source)
-                .map_err(|e| format!("photo: cannot read the file: {e}"))?;
-            Request::face(id, name, photo.map_err(|e| format!("photo: {e}"))?)
-        }
-        _ => Request::identity(id, name),
-    })
-}
-
 /// Where a photo came from (file names are not kept: they often are ID numbers or names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -635,13 +467,15 @@ pub fn load_photo(
     Ok((PhotoSource::File, as_image))
 }
 
-/// A salted SHA-256 of the request's inputs (and the photo's source), hex: groups identical
-/// rows within one run without holding personal data.
-fn run_key(request: &Request, photo_source: &str, salt: &[u8; 32]) -> String {
+/// A salted SHA-256 of the request's inputs (and the photo's source), hex: the key of a
+/// distinct request within one run, without personal data.
+pub(crate) fn run_key(request: &Request, photo_source: &str, salt: &[u8; 32]) -> String {
     let key = CacheKey::naming_photo(request, salt, photo_source);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(64);
     for byte in key.as_bytes() {
-        let _ = write!(hex, "{byte:02x}");
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 15)]));
     }
     hex
 }
@@ -651,6 +485,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::text::decode;
 
     fn run(text: &str, check: Check) -> Result<Phase1, String> {
         phase1(

@@ -1,32 +1,54 @@
 //! A file of people, verified the way `idcheck batch` does it, for any program to run.
 //!
-//! Phase 1 ([`phase1`]) is offline and free: every row is parsed, invalid ones are rejected
-//! with the precise reason, identical requests are grouped. Phase 2 ([`run`]) routes each
-//! distinct request once through an [`idcheck_router::Fallback`], which claims and records
-//! every vendor call in its ledger: re-running, or running another file with the same people,
-//! pays nothing twice. [`write_output`] writes one line per row, inputs masked.
+//! Phase 1 is offline and free: every row is parsed by the core's parsers, invalid ones are
+//! rejected with the precise reason, identical requests are grouped by an exact key.
+//! [`PeopleFile`] checks a file's encoding (UTF-8 ± BOM, UTF-16 with a BOM, GB18030/GBK) and
+//! delimiter, then [`Rows`] streams its rows one at a time: memory grows with the distinct
+//! requests only (about 30 bytes each), never with the file. [`dry_run`] writes each row's
+//! line as it is read; [`Plan::build`] keeps what a paid run needs.
+//!
+//! Phase 2 ([`run`]) routes each distinct request once through an
+//! [`idcheck_router::Fallback`], which claims and records every vendor call in its ledger:
+//! re-running, or running another file with the same people, pays nothing twice.
+//! [`Plan::write`] then writes one line per row, inputs masked.
 //!
 //! ```
-//! use std::path::Path;
-//! use idcheck_batch::{ColumnNames, Format, phase1, write_output};
+//! use idcheck_batch::{ColumnNames, Format, PeopleFile, dry_run};
 //! use idcheck_core::FaceImageParser;
 //! use provider_trait::Check;
-//! let csv = "id,name\n11010519491231002X,张三\n110105194912310021,李四\n";
-//! let phase = phase1(csv, Check::Identity, &ColumnNames::default(), &FaceImageParser::new(), Path::new("."), &[0; 32])?;
-//! assert_eq!((phase.valid(), phase.rejected()), (1, 1));
+//! # let path = std::env::temp_dir().join(format!("idcheck-batch-doc-{}.csv", std::process::id()));
+//! # std::fs::write(&path, "id,name\n11010519491231002X,张三\n110105194912310021,李四\n").unwrap();
+//! let file = PeopleFile::open(&path, None)?;
+//! let mut rows = file.rows(Check::Identity, &ColumnNames::default(), &FaceImageParser::new())?;
 //! let mut out = Vec::new();
-//! write_output(Box::new(&mut out), Format::Jsonl, &phase, None, false)?; // a dry run
+//! let counts = dry_run(&mut rows, Format::Jsonl, false, &mut out)?;
+//! assert_eq!((counts.valid, counts.rejected), (1, 1));
 //! assert!(String::from_utf8(out).unwrap().contains("110105********002X"));
+//! # std::fs::remove_file(&path).unwrap();
 //! # Ok::<(), String>(())
 //! ```
+//!
+//! [`phase1`] and [`write_output`] do the same for a text already in memory, holding every
+//! row.
 
+mod dedup;
 mod input;
 mod output;
+mod plan;
 mod run;
+mod scan;
+mod text;
 
 pub use input::{
-    ColumnNames, Decoded, Delimiter, Parsed, Phase1, PhotoSource, RawInputs, Row, TextEncoding,
-    load_photo, phase1, read_text,
+    ColumnNames, Delimiter, Parsed, Phase1, PhotoSource, RawInputs, Row, load_photo, phase1,
 };
-pub use output::{Format, write_output};
+pub use output::{Format, dry_run, write_output};
+pub use plan::Plan;
 pub use run::{Answer, Observer, Outcome, Settings, Stop, run};
+pub use scan::{Cells, Counts, PeopleFile, RowView, Rows};
+pub use text::{Decoded, MAX_ROW_BYTES, TextEncoding, read_text};
+
+/// The hasher of [`foldhash`], for the batch bench's floor loop (which groups rows the way
+/// the engine does); not part of the API.
+#[doc(hidden)]
+pub use foldhash::fast::RandomState as FoldHashState;

@@ -11,8 +11,6 @@ use idcheck_ledger::scrub;
 use idcheck_router::{Fallback, Routed};
 use provider_trait::{Error, NotSent, Price, Request, Verdict};
 
-use crate::Phase1;
-
 /// One distinct request's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -153,10 +151,12 @@ pub struct Outcome {
     pub cost: Option<Price>,
 }
 
-/// Routes each distinct request of `phase` once through `router` (which records every call in
-/// its ledger). A ledger failure or refused credentials stop the run by themselves.
+/// Routes each of the `distinct` requests (with its key within the run, as
+/// [`crate::Plan::distinct`] and [`crate::Phase1::distinct`] hold them) once through `router`,
+/// which records every call in its ledger. A ledger failure or refused credentials stop the
+/// run by themselves.
 pub async fn run(
-    phase: &Phase1,
+    distinct: &[(Request, String)],
     router: Fallback,
     settings: Settings,
     observer: Arc<dyn Observer>,
@@ -175,7 +175,7 @@ pub async fn run(
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
-    for (request, key) in &phase.distinct {
+    for (request, key) in distinct {
         let permit = tokio::select! {
             permit = Arc::clone(&permits).acquire_owned() => permit,
             () = stop.stopped(false) => break,
@@ -239,8 +239,7 @@ pub async fn run(
         .into_iter()
         .map(|answer| (answer.key.clone(), answer))
         .collect();
-    let unfinished = phase
-        .distinct
+    let unfinished = distinct
         .iter()
         .filter(|(_, key)| answers.get(key).is_none_or(|a| !is_final(a)))
         .count();

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,8 +23,8 @@ use idcheck::ledger::{ClaimPolicy, KeySource, Ledger, LedgerKey};
 use idcheck::provider::{Check, Price, Provider};
 use idcheck::router::Fallback;
 use idcheck_batch::{
-    Answer, ColumnNames, Delimiter, Outcome, Phase1, Settings, Stop, TextEncoding, phase1,
-    read_text,
+    Answer, ColumnNames, Counts, Delimiter, Outcome, PeopleFile, Plan, Rows, Settings, Stop,
+    TextEncoding,
 };
 
 use crate::verify_command::{self, Credentials};
@@ -86,38 +86,36 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 
 fn run_checked(args: &Args) -> Result<u8, String> {
     let settings = Settings::new(args.concurrency, args.rate)?;
-    let decoded = read_text(&args.file)?;
-    let text = decoded.text;
-    let delimiter = args.columns.delimiter_for(&text);
-    if decoded.encoding != TextEncoding::Utf8 || delimiter != Delimiter::Comma {
+    // The whole file is checked to be in one encoding before a row is read; then the rows
+    // are streamed.
+    let file = PeopleFile::open(&args.file, args.columns.delimiter)?;
+    let delimiter = file.delimiter();
+    if file.encoding() != TextEncoding::Utf8 || delimiter != Delimiter::Comma {
         let mut line = format!(
             "idcheck batch: read {} as {}",
             args.file.display(),
-            decoded.encoding
+            file.encoding()
         );
         if delimiter != Delimiter::Comma {
             let _ = write!(line, " with {delimiter} separators");
         }
         eprintln!("{line}");
     }
-    let base_dir = args.file.parent().unwrap_or(Path::new("."));
-    // Groups identical rows within this run only; the ledger's keys are HMACs.
-    let mut salt = [0; 32];
-    getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
-    let phase = phase1(
-        &text,
-        args.check,
-        &args.columns,
-        &FaceImageParser::new(),
-        base_dir,
-        &salt,
-    )?;
-    summarise_phase1(&phase, args.unit_price);
+    let mut rows = file.rows(args.check, &args.columns, &FaceImageParser::new())?;
     if args.dry_run {
+        // Each row's line is written as it is read: no keyed hash, nothing held but the
+        // exact keys of the distinct requests.
+        let counts = dry_run(args, &mut rows)?;
+        summarise_phase1(counts, args.unit_price);
         eprintln!("idcheck batch: dry run: nothing was sent");
-        write_output(args, &phase, None)?;
         return Ok(EXIT_DONE);
     }
+    // Keys the distinct requests within this run only; the ledger's keys are HMACs.
+    let mut salt = [0; 32];
+    getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
+    let plan = Plan::build(&mut rows, &salt, args.unmasked)?;
+    drop(rows);
+    summarise_phase1(plan.counts(), args.unit_price);
     // Everything that can be refused is refused before the first paid call.
     if let Some(path) = &args.output {
         std::fs::File::create(path)
@@ -139,7 +137,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
             .fresh(args.fresh)
             .resend_unresolved(args.resend_unresolved),
     );
-    let progress = Arc::new(Progress::new(phase.distinct.len(), args.progress_every));
+    let progress = Arc::new(Progress::new(plan.distinct().len(), args.progress_every));
     let stop = Arc::new(Stop::default());
     let outcome = runtime.block_on(async {
         // First Ctrl-C or SIGTERM: calls in flight finish and are recorded; nothing more
@@ -160,7 +158,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
             })
         };
         let outcome = idcheck_batch::run(
-            &phase,
+            plan.distinct(),
             router,
             settings,
             Arc::clone(&progress) as Arc<dyn idcheck_batch::Observer>,
@@ -173,7 +171,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         outcome
     });
     progress.finish();
-    write_output(args, &phase, Some(&outcome.answers))?;
+    write_output(args, &plan, &outcome.answers)?;
     summarise_phase2(&outcome);
     if let Some(fatal) = &outcome.fatal {
         eprintln!("idcheck batch: {fatal}");
@@ -207,19 +205,24 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn write_output(
-    args: &Args,
-    phase: &Phase1,
-    answers: Option<&HashMap<String, Answer>>,
-) -> Result<(), String> {
-    let sink: Box<dyn Write> = match &args.output {
+/// The output file (`--output`), or standard output.
+fn sink(args: &Args) -> Result<Box<dyn Write>, String> {
+    Ok(match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path)
                 .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
         ),
         None => Box::new(io::stdout().lock()),
-    };
-    idcheck_batch::write_output(sink, args.format.into(), phase, answers, args.unmasked)
+    })
+}
+
+/// Phase 1 alone: every row's line written as it is read.
+fn dry_run(args: &Args, rows: &mut Rows<std::fs::File>) -> Result<Counts, String> {
+    idcheck_batch::dry_run(rows, args.format.into(), args.unmasked, &mut sink(args)?)
+}
+
+fn write_output(args: &Args, plan: &Plan, answers: &HashMap<String, Answer>) -> Result<(), String> {
+    plan.write(args.format.into(), answers, &mut sink(args)?)
 }
 
 /// Environment variable: the lease of this process's claims, in seconds (default 15). A
@@ -260,20 +263,20 @@ pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String
     Ok(ledger)
 }
 
-fn summarise_phase1(phase: &Phase1, unit_price: Option<Price>) {
-    let rows = phase.rows.len();
-    let rejected = phase.rejected();
-    let duplicates = phase.valid() - phase.distinct.len();
+fn summarise_phase1(counts: Counts, unit_price: Option<Price>) {
     let mut line = format!(
-        "idcheck batch: {rows} rows: {} valid ({} distinct, {duplicates} duplicate rows answered once), {rejected} rejected offline for free",
-        phase.valid(),
-        phase.distinct.len()
+        "idcheck batch: {} rows: {} valid ({} distinct, {} duplicate rows answered once), {} rejected offline for free",
+        counts.rows,
+        counts.valid,
+        counts.distinct,
+        counts.duplicates(),
+        counts.rejected
     );
     if let Some(price) = unit_price {
         let saved = Price::from_milli_yuan(
             price
                 .milli_yuan()
-                .saturating_mul(u32::try_from(rejected).unwrap_or(u32::MAX)),
+                .saturating_mul(u32::try_from(counts.rejected).unwrap_or(u32::MAX)),
         );
         let _ = write!(line, " (saved {saved} at {price} a call)");
     }

@@ -1,0 +1,396 @@
+//! Identical requests within a run, found by an exact key: the ID number, the name and the
+//! mobile packed into two or three 64-bit words where they fit (almost always), their bytes
+//! otherwise. No keyed hash, no hex, no allocation for a packed key, and about 30 bytes for
+//! each distinct request (the key, its first row, a slot of the index).
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use idcheck_core::{IdNumber, Mobile, Name};
+
+/// Rows are numbered in 32 bits in the index: a file of more rows is refused.
+pub(crate) const MAX_ROWS: u64 = u32::MAX as u64;
+
+/// The parts of a valid row that make its request what it is.
+pub(crate) struct KeyParts<'a> {
+    pub(crate) id: &'a IdNumber,
+    pub(crate) name: &'a Name,
+    pub(crate) mobile: Option<&'a Mobile>,
+    /// The photo cell, as given (face checks).
+    pub(crate) photo: Option<&'a str>,
+}
+
+/// Whether a request was seen before in the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// The first row with this request: its distinct index.
+    First(usize),
+    /// A request seen before: its distinct index and the first row that had it.
+    Again { distinct: usize, first_row: u64 },
+}
+
+/// The distinct requests of a run, by exact key.
+pub(crate) struct Dedup {
+    /// Words of each packed key: 2 (ID number, name) or 3 (and a mobile).
+    width: usize,
+    /// Distinct index → its packed key (zeros for a key that did not pack).
+    words: Vec<u64>,
+    /// Distinct index → the row it was first seen on.
+    first_rows: Vec<u32>,
+    /// Open addressing, linear probing: distinct index + 1 of a packed key, 0 for empty.
+    slots: Vec<u32>,
+    packed: usize,
+    /// Keys that do not pack (long or rare names, photos), by their bytes.
+    spilled: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
+    hasher: foldhash::fast::RandomState,
+    scratch: Vec<u8>,
+}
+
+/// Slots at first (grows by doubling).
+const INITIAL_SLOTS: usize = 1024;
+
+impl Dedup {
+    /// An empty index for keys with a mobile (`with_mobile`) or without.
+    pub(crate) fn new(with_mobile: bool) -> Self {
+        Self {
+            width: if with_mobile { 3 } else { 2 },
+            words: Vec::new(),
+            first_rows: Vec::new(),
+            slots: vec![0; INITIAL_SLOTS],
+            packed: 0,
+            spilled: HashMap::default(),
+            hasher: foldhash::fast::RandomState::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Distinct requests so far.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.first_rows.len()
+    }
+
+    /// Finds the request of `parts`, first seen on `row` if it is new. `row` is at most
+    /// [`MAX_ROWS`].
+    pub(crate) fn see(&mut self, parts: &KeyParts<'_>, row: u64) -> Seen {
+        let row = u32::try_from(row).unwrap_or(u32::MAX);
+        match pack(parts, self.width) {
+            Some(key) => self.see_packed(&key, row),
+            None => {
+                spill(parts, &mut self.scratch);
+                let next = self.first_rows.len();
+                if let Some(&distinct) = self.spilled.get(self.scratch.as_slice()) {
+                    let distinct = distinct as usize;
+                    return Seen::Again {
+                        distinct,
+                        first_row: u64::from(self.first_rows[distinct]),
+                    };
+                }
+                self.spilled.insert(
+                    self.scratch.as_slice().into(),
+                    u32::try_from(next).unwrap_or(u32::MAX),
+                );
+                self.words.extend(std::iter::repeat_n(0, self.width));
+                self.first_rows.push(row);
+                Seen::First(next)
+            }
+        }
+    }
+
+    fn key_of(&self, distinct: usize) -> [u64; 3] {
+        let mut key = [0; 3];
+        let at = distinct * self.width;
+        key[..self.width].copy_from_slice(&self.words[at..at + self.width]);
+        key
+    }
+
+    fn see_packed(&mut self, key: &[u64; 3], row: u32) -> Seen {
+        let mask = self.slots.len() - 1;
+        #[allow(clippy::cast_possible_truncation)] // the low bits pick the slot
+        let mut at = self.hasher.hash_one(key) as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                break;
+            }
+            let distinct = slot as usize - 1;
+            if self.key_of(distinct) == *key {
+                return Seen::Again {
+                    distinct,
+                    first_row: u64::from(self.first_rows[distinct]),
+                };
+            }
+            at = (at + 1) & mask;
+        }
+        let distinct = self.first_rows.len();
+        self.words.extend_from_slice(&key[..self.width]);
+        self.first_rows.push(row);
+        self.slots[at] = u32::try_from(distinct + 1).unwrap_or(u32::MAX);
+        self.packed += 1;
+        // At most three quarters full: probes stay short.
+        if self.packed * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        Seen::First(distinct)
+    }
+
+    fn grow(&mut self) {
+        let doubled = vec![0; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            let key = self.key_of(slot as usize - 1);
+            #[allow(clippy::cast_possible_truncation)] // the low bits pick the slot
+            let mut at = self.hasher.hash_one(key) as usize & mask;
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = slot;
+        }
+    }
+}
+
+/// The key in `width` words, or `None` when it does not fit (a photo, a name of more than
+/// four characters, or five with a mobile, or a character outside the BMP's CJK blocks).
+fn pack(parts: &KeyParts<'_>, width: usize) -> Option<[u64; 3]> {
+    if parts.photo.is_some() {
+        return None;
+    }
+    let id = pack_id(parts.id.as_str())?;
+    let mut codes = parts.name.as_str().chars().map(name_code);
+    let mut name_words = |count: usize| -> Option<u64> {
+        let mut word = 0;
+        for i in 0..count {
+            match codes.next() {
+                Some(code) => word |= u64::from(code?) << (15 * i),
+                None => break,
+            }
+        }
+        Some(word)
+    };
+    let key = if width == 3 {
+        let mobile = pack_mobile(parts.mobile?.as_str())?;
+        [id, mobile | name_words(1)? << 37, name_words(4)?]
+    } else {
+        [id, name_words(4)?, 0]
+    };
+    codes.next().is_none().then_some(key)
+}
+
+/// An ID number in 62 bits: the 17 digits and the check character (0–10) of an 18-character
+/// number, or bit 61 and the 15 digits of a first-generation one.
+fn pack_id(id: &str) -> Option<u64> {
+    let bytes = id.as_bytes();
+    let (digits, check) = match bytes.len() {
+        18 => (&bytes[..17], Some(bytes[17])),
+        15 => (bytes, None),
+        _ => return None,
+    };
+    let mut value = 0_u64;
+    for &digit in digits {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(digit - b'0');
+    }
+    match check {
+        Some(check @ b'0'..=b'9') => Some(value * 11 + u64::from(check - b'0')),
+        Some(b'X') => Some(value * 11 + 10),
+        Some(_) => None,
+        None => Some(value | 1 << 61),
+    }
+}
+
+/// A mobile's 11 digits in 37 bits.
+fn pack_mobile(mobile: &str) -> Option<u64> {
+    let bytes = mobile.as_bytes();
+    if bytes.len() != 11 {
+        return None;
+    }
+    bytes.iter().try_fold(0_u64, |value, &digit| {
+        digit
+            .is_ascii_digit()
+            .then(|| value * 10 + u64::from(digit - b'0'))
+    })
+}
+
+/// A name character in 15 bits, never 0: the middle dot, 〇, and the CJK blocks of the BMP
+/// (Extension A, the unified ideographs, the compatibility ideographs).
+fn name_code(c: char) -> Option<u16> {
+    let c = u32::from(c);
+    let code = match c {
+        0xB7 => 1,
+        0x3007 => 2,
+        0x3400..=0x4DBF => 3 + (c - 0x3400),
+        0x4E00..=0x9FFF => 0x19C3 + (c - 0x4E00),
+        0xF900..=0xFAFF => 0x6BC3 + (c - 0xF900),
+        _ => return None,
+    };
+    u16::try_from(code).ok()
+}
+
+/// The key's bytes: the check, then each part with its length.
+fn spill(parts: &KeyParts<'_>, out: &mut Vec<u8>) {
+    out.clear();
+    let check = if parts.photo.is_some() {
+        b'f'
+    } else if parts.mobile.is_some() {
+        b'm'
+    } else {
+        b'i'
+    };
+    out.push(check);
+    let mut field = |bytes: &[u8]| {
+        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(bytes);
+    };
+    field(parts.id.as_str().as_bytes());
+    field(parts.name.as_str().as_bytes());
+    if let Some(mobile) = parts.mobile {
+        field(mobile.as_str().as_bytes());
+    }
+    if let Some(photo) = parts.photo {
+        field(photo.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn name_codes_are_distinct_and_fit_in_15_bits() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ['\u{B7}', '\u{3007}']
+            .into_iter()
+            .chain('\u{3400}'..='\u{4DBF}')
+            .chain('\u{4E00}'..='\u{9FFF}')
+            .chain('\u{F900}'..='\u{FAFF}')
+        {
+            let code = name_code(c).unwrap();
+            assert!(code > 0 && code < 1 << 15, "{c}");
+            assert!(seen.insert(code), "{c}");
+        }
+        assert_eq!(name_code('𠮷'), None);
+        assert_eq!(name_code('a'), None);
+    }
+
+    #[test]
+    fn ids_pack_apart() {
+        let a = pack_id("11010519491231002X").unwrap();
+        assert_ne!(Some(a), pack_id("110105194912310021"));
+        assert_ne!(pack_id("130503670401001"), pack_id("130503196704010012"));
+        assert!(pack_id("999999999999999999").unwrap() < 1 << 62);
+        assert!(pack_id("999999999999999").unwrap() < 1 << 62);
+        assert_eq!(pack_id("1234"), None);
+    }
+
+    fn parts_see(dedup: &mut Dedup, id: &str, name: &str, mobile: Option<&str>, row: u64) -> Seen {
+        let id = IdNumber::parse(id).unwrap();
+        let name = Name::parse(name).unwrap();
+        let mobile = mobile.map(|m| Mobile::parse(m).unwrap());
+        dedup.see(
+            &KeyParts {
+                id: &id,
+                name: &name,
+                mobile: mobile.as_ref(),
+                photo: None,
+            },
+            row,
+        )
+    }
+
+    #[test]
+    fn packed_and_spilled_keys_find_their_first_row() {
+        let mut dedup = Dedup::new(true);
+        let id = "11010519491231002X";
+        for (name, spilled) in [
+            ("张三", false),
+            ("欧阳娜娜娜", false),
+            ("欧阳娜娜娜娜", true),
+            ("吉𠮷", true),
+        ] {
+            assert_eq!(
+                pack(
+                    &KeyParts {
+                        id: &IdNumber::parse(id).unwrap(),
+                        name: &Name::parse(name).unwrap(),
+                        mobile: Some(&Mobile::parse("13800138000").unwrap()),
+                        photo: None
+                    },
+                    3
+                )
+                .is_none(),
+                spilled,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            parts_see(&mut dedup, id, "张三", Some("13800138000"), 1),
+            Seen::First(0)
+        );
+        assert_eq!(
+            parts_see(&mut dedup, id, "吉𠮷", Some("13800138000"), 2),
+            Seen::First(1)
+        );
+        assert_eq!(
+            parts_see(&mut dedup, id, "张三", Some("13800138001"), 3),
+            Seen::First(2)
+        );
+        assert_eq!(
+            parts_see(
+                &mut dedup,
+                "11010519491231002x",
+                "张三",
+                Some("138 0013 8000"),
+                4
+            ),
+            Seen::Again {
+                distinct: 0,
+                first_row: 1
+            }
+        );
+        assert_eq!(
+            parts_see(&mut dedup, id, "吉𠮷", Some("13800138000"), 5),
+            Seen::Again {
+                distinct: 1,
+                first_row: 2
+            }
+        );
+        assert_eq!(dedup.len(), 3);
+    }
+
+    proptest! {
+        #[test]
+        fn the_index_agrees_with_a_map_of_the_full_strings(
+            people in proptest::collection::vec((0..40_u32, 0..6_usize, 0..3_u32), 0..3000),
+            with_mobile in any::<bool>(),
+        ) {
+            let names = ["张三", "李四", "欧阳娜娜", "阿卜杜·热合曼", "吉𠮷", "王五六七八"];
+            let mut dedup = Dedup::new(with_mobile);
+            let mut expected: HashMap<String, (usize, u64)> = HashMap::new();
+            for (row, (person, name, mobile)) in people.into_iter().enumerate() {
+                let row = row as u64 + 1;
+                let id = format!("1101051949{:04}{:03}", 1201 + person % 30, person);
+                let first17: Vec<u32> = id.bytes().map(|b| u32::from(b - b'0')).collect();
+                let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+                let sum: u32 = first17.iter().zip(weights).map(|(d, w)| d * w).sum();
+                let id = format!("{id}{}", char::from(b"10X98765432"[(sum % 11) as usize]));
+                let mobile = with_mobile.then(|| format!("1380013800{mobile}"));
+                let full = format!("{id}/{}/{mobile:?}", names[name]);
+                let next = expected.len();
+                let seen = parts_see(&mut dedup, &id, names[name], mobile.as_deref(), row);
+                match expected.get(&full) {
+                    Some(&(distinct, first_row)) => prop_assert_eq!(seen, Seen::Again { distinct, first_row }),
+                    None => {
+                        prop_assert_eq!(seen, Seen::First(next));
+                        expected.insert(full, (next, row));
+                    }
+                }
+            }
+            prop_assert_eq!(dedup.len(), expected.len());
+        }
+    }
+}
