@@ -55,6 +55,26 @@ pub enum IdError {
         /// The two-digit province code.
         code: u8,
     },
+    /// A foreigners' permanent residence ID (2023 edition) whose digits 2–3, the province that
+    /// issued it, are not a GB/T 2260 province-level code.
+    #[error("unknown issuing province code {code:02} in a foreigners' permanent residence ID")]
+    UnknownIssuingProvince {
+        /// The two-digit code (digits 2–3).
+        code: u8,
+    },
+    /// Strict parsing only: a foreigners' permanent residence ID whose nationality code (digits
+    /// 4–6) is not an assigned ISO 3166-1 numeric code.
+    #[error("nationality code {code:03} is not an assigned ISO 3166-1 code (strict)")]
+    UnknownNationality {
+        /// The three-digit nationality code.
+        code: u16,
+    },
+    /// Strict parsing only: a foreigners' permanent residence ID whose nationality code is 156,
+    /// China.
+    #[error(
+        "nationality code 156 is China, which a foreigners' permanent residence ID cannot carry (strict)"
+    )]
+    ChineseNationality,
     /// Strict parsing only: the address code is not in the region table.
     #[error("unknown address code {code:06} (strict)")]
     UnknownRegion {

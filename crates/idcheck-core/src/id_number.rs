@@ -2,12 +2,13 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{Datelike, Days, NaiveDate, TimeDelta, Utc};
 
-use crate::IdError;
 use crate::region::{self, Region, RegionRecord, TAIWAN_PERMIT_CODE};
+use crate::{IdError, Nationality, NationalityStatus};
 
 /// The earliest birth year accepted.
 ///
@@ -17,6 +18,10 @@ use crate::region::{self, Region, RegionRecord, TAIWAN_PERMIT_CODE};
 /// exist, e.g. `440524188001010014`), because rejecting a real person costs more than one paid
 /// call.
 pub const EARLIEST_BIRTH_YEAR: u16 = 1860;
+
+/// The year the foreigners' permanent residence ID took its current form (the 2023 edition):
+/// [`IdNumber::issuing_province`] names provinces as they were then.
+pub const FOREIGN_ID_EDITION_YEAR: u16 = 2023;
 
 /// ISO 7064 MOD 11-2 weights of the first 17 digits.
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -136,20 +141,54 @@ impl IdParser {
     ///
     /// # Errors
     /// The first thing found wrong, most precise first: length or a stray character, then an
-    /// unknown province, an impossible or implausible birthday, the check character, and in
-    /// strict mode the address code.
+    /// unknown province (for a foreigners' permanent residence ID, an unknown issuing province),
+    /// an impossible or implausible birthday, the check character, and in strict mode the
+    /// address code (or the nationality code).
     pub fn parse(&self, input: &str) -> Result<IdNumber, IdError> {
+        if let Ok(bytes) = <&[u8; 18]>::try_from(input.as_bytes()) {
+            if let Some(result) = self.parse_ascii_18(bytes) {
+                return result;
+            }
+        }
+        self.parse_general(input)
+    }
+
+    /// The general path: normalise what people type, then check the digits one by one.
+    fn parse_general(self, input: &str) -> Result<IdNumber, IdError> {
         let (digits, len) = normalize(input)?;
-        let foreign = len == 18 && digits[0] == b'9';
-        let province = u32::from(digits[0] - b'0') * 10 + u32::from(digits[1] - b'0');
-        if !foreign && !region::is_known_province(province) && !is_taiwan_permit(&digits, len) {
-            #[allow(clippy::cast_possible_truncation)] // two digits
-            return Err(IdError::UnknownProvince {
-                code: province as u8,
-            });
+        let code = six_digits(&digits);
+        if len == 18 && digits[0] == b'9' {
+            let issuing = number(&digits[1..3]);
+            if !region::is_known_province(issuing) {
+                #[allow(clippy::cast_possible_truncation)] // two digits
+                return Err(IdError::UnknownIssuingProvince {
+                    code: issuing as u8,
+                });
+            }
+        } else {
+            let province = code / 10_000;
+            if !(region::is_known_province(province) || len == 18 && code == TAIWAN_PERMIT_CODE) {
+                #[allow(clippy::cast_possible_truncation)] // two digits
+                return Err(IdError::UnknownProvince {
+                    code: province as u8,
+                });
+            }
         }
 
-        let birthday = self.birthday(&digits, len)?;
+        let birthday = if len == 18 {
+            Ymd::new(
+                number(&digits[6..10]),
+                number(&digits[10..12]),
+                number(&digits[12..14]),
+            )
+        } else {
+            Ymd::new(
+                1900 + number(&digits[6..8]),
+                number(&digits[8..10]),
+                number(&digits[10..12]),
+            )
+        };
+        self.check_birthday(birthday)?;
 
         if len == 18 {
             let first17: &[u8; 17] = digits[..17].try_into().unwrap_or(&[b'0'; 17]);
@@ -161,62 +200,66 @@ impl IdParser {
                 });
             }
         }
-
-        let code = six_digits(&digits);
-        let kind = if foreign {
-            IdKind::ForeignPermanentResident
-        } else if len == 15 {
-            IdKind::Resident
-        } else {
-            match code {
-                810_000 => IdKind::HongKongPermit,
-                820_000 => IdKind::MacauPermit,
-                TAIWAN_PERMIT_CODE => IdKind::TaiwanPermit,
-                _ => IdKind::Resident,
-            }
-        };
-        let region = if foreign { None } else { region::record(code) };
-
-        if self.strict && !foreign {
-            let Some(record) = region else {
-                return Err(IdError::UnknownRegion { code });
-            };
-            if let Some(abolished_in) = record.abolished_in() {
-                if birthday.year > abolished_in {
-                    return Err(IdError::BornAfterRegionAbolished { code, abolished_in });
-                }
-            }
-        }
-
-        Ok(IdNumber {
-            digits,
-            len,
-            kind,
-            birthday,
-            region,
-        })
+        self.finish(digits, len, code, birthday)
     }
 
-    fn birthday(self, digits: &[u8; 18], len: u8) -> Result<Ymd, IdError> {
-        let (year, month, day) = if len == 18 {
-            (
-                number(&digits[6..10]),
-                number(&digits[10..12]),
-                number(&digits[12..14]),
-            )
+    /// The fast path for the common case, exactly 18 ASCII bytes: the digit check, the address
+    /// code, the birthday and the MOD 11-2 sum all come from two 64-bit words, a few multiplies
+    /// and no per-digit loop. `None` (nothing decided) for anything else — a byte that is not a
+    /// digit, a last character other than a digit or `X`/`x`, a foreigners' permanent residence
+    /// ID — which the general path then parses; every result it does give is the one the
+    /// general path gives (a property test checks this on every kind of input).
+    #[inline]
+    fn parse_ascii_18(self, bytes: &[u8; 18]) -> Option<Result<IdNumber, IdError>> {
+        let w1 = word(bytes, 0);
+        let w2 = word(bytes, 8);
+        let last = bytes[17];
+        let check = if last.is_ascii_digit() {
+            last
+        } else if last | 0x20 == b'x' {
+            b'X'
         } else {
-            (
-                1900 + number(&digits[6..8]),
-                number(&digits[8..10]),
-                number(&digits[10..12]),
-            )
+            return None;
         };
-        #[allow(clippy::cast_possible_truncation)] // at most four digits
-        let date = Ymd {
-            year: year as u16,
-            month: month as u8,
-            day: day as u8,
-        };
+        if !(is_eight_digits(w1) && is_eight_digits(w2) && bytes[16].is_ascii_digit())
+            || bytes[0] == b'9'
+        {
+            return None;
+        }
+        // Digit values, one per byte (every byte is at least b'0': no borrow).
+        let d1 = w1 - ASCII_ZEROS;
+        let d2 = w2 - ASCII_ZEROS;
+        // Two-digit numbers, one per 16-bit lane: `10 * b[2k] + b[2k + 1]`.
+        let p1 = digit_pairs(d1);
+        let p2 = digit_pairs(d2);
+        let province = lane(p1, 0);
+        let code = province * 10_000 + lane(p1, 1) * 100 + lane(p1, 2);
+        if !region::is_known_province(province) && code != TAIWAN_PERMIT_CODE {
+            #[allow(clippy::cast_possible_truncation)] // two digits
+            return Some(Err(IdError::UnknownProvince {
+                code: province as u8,
+            }));
+        }
+        let birthday = Ymd::new(lane(p1, 3) * 100 + lane(p2, 0), lane(p2, 1), lane(p2, 2));
+        if let Err(e) = self.check_birthday(birthday) {
+            return Some(Err(e));
+        }
+        let sum = weighted_sum(d1, d2) + 2 * u32::from(bytes[16] - b'0');
+        let expected = CHECK_CHARS[(sum % 11) as usize];
+        if check != expected {
+            return Some(Err(IdError::CheckCharacter {
+                expected: char::from(expected),
+                found: char::from(check),
+            }));
+        }
+        let mut digits = *bytes;
+        digits[17] = check;
+        Some(self.finish(digits, 18, code, birthday))
+    }
+
+    /// The calendar, the earliest plausible year and the future, in that order.
+    #[inline]
+    fn check_birthday(self, date: Ymd) -> Result<(), IdError> {
         if !date.is_calendar_date() {
             return Err(IdError::ImpossibleDate {
                 year: date.year,
@@ -231,17 +274,133 @@ impl IdParser {
         }
         let future = match self.today {
             Some(today) => date.packed() > today,
-            None => after_today(date),
+            None => after_today(date.packed()),
         };
         if future {
             return Err(IdError::BirthdayInFuture);
         }
-        Ok(date)
+        Ok(())
+    }
+
+    /// The kind, the region record and the strict rules, once the digits are known to be right.
+    #[inline]
+    fn finish(
+        self,
+        digits: [u8; 18],
+        len: u8,
+        code: u32,
+        birthday: Ymd,
+    ) -> Result<IdNumber, IdError> {
+        if len == 18 && digits[0] == b'9' {
+            return self.finish_foreign(digits, birthday);
+        }
+        let kind = if len == 15 {
+            IdKind::Resident
+        } else {
+            match code {
+                810_000 => IdKind::HongKongPermit,
+                820_000 => IdKind::MacauPermit,
+                TAIWAN_PERMIT_CODE => IdKind::TaiwanPermit,
+                _ => IdKind::Resident,
+            }
+        };
+        let region = region::record(code);
+        if self.strict {
+            let Some(record) = region else {
+                return Err(IdError::UnknownRegion { code });
+            };
+            if let Some(abolished_in) = record.abolished_in() {
+                if birthday.year > abolished_in {
+                    return Err(IdError::BornAfterRegionAbolished { code, abolished_in });
+                }
+            }
+        }
+        Ok(IdNumber {
+            digits,
+            len,
+            kind,
+            birthday,
+            region,
+        })
+    }
+
+    #[cold]
+    fn finish_foreign(self, digits: [u8; 18], birthday: Ymd) -> Result<IdNumber, IdError> {
+        if self.strict {
+            let nationality = nationality_of(&digits);
+            match nationality.status() {
+                NationalityStatus::Unassigned => {
+                    return Err(IdError::UnknownNationality {
+                        code: nationality.numeric(),
+                    });
+                }
+                NationalityStatus::China => return Err(IdError::ChineseNationality),
+                _ => {}
+            }
+        }
+        Ok(IdNumber {
+            digits,
+            len: 18,
+            kind: IdKind::ForeignPermanentResident,
+            birthday,
+            region: None,
+        })
     }
 }
 
-fn is_taiwan_permit(digits: &[u8; 18], len: u8) -> bool {
-    len == 18 && six_digits(digits) == TAIWAN_PERMIT_CODE
+/// Eight bytes of the input as one little-endian word (byte `at` in the low byte).
+#[inline]
+fn word(bytes: &[u8; 18], at: usize) -> u64 {
+    bytes[at..at + 8].try_into().map_or(0, u64::from_le_bytes)
+}
+
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+/// The low byte of each 16-bit lane.
+const LOW_BYTES: u64 = 0x00FF_00FF_00FF_00FF;
+
+/// Eight digit values (one per byte, first digit lowest) to four two-digit numbers, one per
+/// 16-bit lane. No byte overflows: `10 * 9 + 9 < 256`.
+#[inline]
+const fn digit_pairs(digits: u64) -> u64 {
+    (digits * 10 + (digits >> 8)) & LOW_BYTES
+}
+
+/// Lane `k` (0–3) of [`digit_pairs`]: the number made of digits `2k` and `2k + 1`.
+#[inline]
+#[allow(clippy::cast_possible_truncation)] // masked to 8 bits
+const fn lane(pairs: u64, k: u32) -> u32 {
+    (pairs >> (16 * k)) as u32 & 0xFF
+}
+
+/// Multipliers that put a weighted sum of four 16-bit lanes into the top lane: lane `j` holds
+/// the weight of lane `3 - j`'s digit, so the product's top lane is `Σ digit[k] * weight[k]`.
+/// The lanes below it hold partial sums of at most 4 × 9 × 10 = 360 each, which never carry
+/// into the top lane; adding the four products keeps every lane under 4 × 360.
+const fn lane_weights(first: usize) -> u64 {
+    (WEIGHTS[first + 6] as u64)
+        | (WEIGHTS[first + 4] as u64) << 16
+        | (WEIGHTS[first + 2] as u64) << 32
+        | (WEIGHTS[first] as u64) << 48
+}
+const W_EVEN_1: u64 = lane_weights(0);
+const W_ODD_1: u64 = lane_weights(1);
+const W_EVEN_2: u64 = lane_weights(8);
+const W_ODD_2: u64 = lane_weights(9);
+
+/// The MOD 11-2 weighted sum of the first 16 digits, from their digit values in two words.
+#[inline]
+#[allow(clippy::cast_possible_truncation)] // the top 16-bit lane
+const fn weighted_sum(d1: u64, d2: u64) -> u32 {
+    let sum = (d1 & LOW_BYTES).wrapping_mul(W_EVEN_1)
+        + ((d1 >> 8) & LOW_BYTES).wrapping_mul(W_ODD_1)
+        + (d2 & LOW_BYTES).wrapping_mul(W_EVEN_2)
+        + ((d2 >> 8) & LOW_BYTES).wrapping_mul(W_ODD_2);
+    (sum >> 48) as u32
+}
+
+fn nationality_of(digits: &[u8; 18]) -> Nationality {
+    #[allow(clippy::cast_possible_truncation)] // three digits
+    Nationality::lookup(number(&digits[3..6]) as u16)
 }
 
 fn number(ascii_digits: &[u8]) -> u32 {
@@ -256,6 +415,7 @@ fn six_digits(digits: &[u8; 18]) -> u32 {
 
 /// A calendar date as the number spells it; cheaper to check and compare than a `NaiveDate`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(test, derive(Debug))]
 struct Ymd {
     year: u16,
     month: u8,
@@ -263,16 +423,29 @@ struct Ymd {
 }
 
 impl Ymd {
+    /// From the digits' values: a year of at most four digits, a month and a day of two.
+    #[inline]
+    #[allow(clippy::cast_possible_truncation)] // at most four digits
+    const fn new(year: u32, month: u32, day: u32) -> Self {
+        Self {
+            year: year as u16,
+            month: month as u8,
+            day: day as u8,
+        }
+    }
+
+    /// Whether the date exists. The leap-year rule is worked out only for 29 February.
+    #[inline]
     const fn is_calendar_date(self) -> bool {
-        let leap = self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0);
-        let days = match self.month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return false,
-        };
-        self.day >= 1 && self.day <= days
+        const DAYS: [u8; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        if self.month == 0 || self.month > 12 || self.day == 0 {
+            return false;
+        }
+        if self.day > DAYS[self.month as usize] {
+            return false;
+        }
+        let year = self.year;
+        self.month != 2 || self.day != 29 || (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
     }
 
     /// `yyyymmdd` as one integer, ordered like the dates.
@@ -301,18 +474,44 @@ impl Ymd {
 
 /// A day (`yyyymmdd`) known to be today or earlier. Days only move forward, so once the clock has
 /// said "today is D", every birthday up to D is in the past without asking again: the clock is
-/// read only for birthdays after the last day seen, which keeps `parse` free of a system call
-/// per number.
+/// read only for birthdays after the last day seen.
 static KNOWN_PAST_DAY: AtomicU32 = AtomicU32::new(0);
 
-fn after_today(date: Ymd) -> bool {
-    let day = date.packed();
+/// The last clock reading as a calendar day: the day's index since 1970-01-01 (China Standard
+/// Time) in the high half, its `yyyymmdd` in the low half (0 until the clock is first read). A
+/// birthday after [`KNOWN_PAST_DAY`] costs one clock read and an integer division, not a
+/// conversion to a calendar date, unless the day has changed since.
+static TODAY: AtomicU64 = AtomicU64::new(0);
+
+fn after_today(day: u32) -> bool {
     if day <= KNOWN_PAST_DAY.load(Ordering::Relaxed) {
         return false;
     }
-    let today = Ymd::from_date(today_in_china()).packed();
-    KNOWN_PAST_DAY.fetch_max(today, Ordering::Relaxed);
+    let today = today_packed();
+    if today > KNOWN_PAST_DAY.load(Ordering::Relaxed) {
+        KNOWN_PAST_DAY.fetch_max(today, Ordering::Relaxed);
+    }
     day > today
+}
+
+/// Today in China Standard Time as `yyyymmdd`.
+fn today_packed() -> u32 {
+    const CST_OFFSET_SECS: u64 = 8 * 3600;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day_index = (secs + CST_OFFSET_SECS) / 86_400;
+    let cached = TODAY.load(Ordering::Relaxed);
+    if cached != 0 && cached >> 32 == day_index {
+        #[allow(clippy::cast_possible_truncation)] // the low half
+        return cached as u32;
+    }
+    let date = NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_days(Days::new(day_index)))
+        .unwrap_or(NaiveDate::MAX);
+    let today = Ymd::from_date(date).packed();
+    TODAY.store(day_index << 32 | u64::from(today), Ordering::Relaxed);
+    today
 }
 
 /// Today's date in China Standard Time (UTC+8, no daylight saving): the "today" that
@@ -324,15 +523,17 @@ pub fn today_in_china() -> NaiveDate {
 
 /// Whether all eight bytes are ASCII digits: each byte must be 0x30..=0x39, i.e. have high nibble
 /// 3, and keep it after adding 6 (no byte can carry into the next: 0x3F + 6 < 0x100).
-fn eight_digits(chunk: &[u8]) -> bool {
+#[inline]
+const fn is_eight_digits(x: u64) -> bool {
     const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     const THREES: u64 = 0x3030_3030_3030_3030;
     const SIXES: u64 = 0x0606_0606_0606_0606;
-    let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-        return false;
-    };
-    let x = u64::from_le_bytes(chunk);
     x & HIGH_NIBBLES == THREES && x.wrapping_add(SIXES) & HIGH_NIBBLES == THREES
+}
+
+/// [`is_eight_digits`] of a slice: false unless it is eight bytes long.
+fn eight_digits(chunk: &[u8]) -> bool {
+    <[u8; 8]>::try_from(chunk).is_ok_and(|chunk| is_eight_digits(u64::from_le_bytes(chunk)))
 }
 
 /// Turn what people type into ASCII digits: trim whitespace (including the ideographic space),
@@ -502,8 +703,33 @@ impl IdNumber {
     /// For a foreigners' permanent residence ID: the three-digit nationality code (digits 4–6).
     #[must_use]
     pub fn nationality_code(&self) -> Option<u16> {
-        #[allow(clippy::cast_possible_truncation)] // three digits
-        (self.kind == IdKind::ForeignPermanentResident).then(|| number(&self.digits[3..6]) as u16)
+        self.nationality().map(|n| n.numeric())
+    }
+
+    /// For a foreigners' permanent residence ID: the nationality (digits 4–6, ISO 3166-1 numeric
+    /// as in GB/T 2659), with its alpha-3 code and Chinese name. A code that is not assigned, or
+    /// 156 (China), is reported by [`Nationality::status`] and rejected only in strict mode.
+    ///
+    /// ```
+    /// use idcheck_core::IdNumber;
+    /// let id = IdNumber::parse("911840199001010018")?;
+    /// let nationality = id.nationality().unwrap();
+    /// assert_eq!((nationality.numeric(), nationality.alpha3()), (840, Some("USA")));
+    /// assert_eq!(nationality.name_zh(), Some("美国"));
+    /// assert_eq!(id.issuing_province().unwrap().to_string(), "北京市");
+    /// # Ok::<(), idcheck_core::IdError>(())
+    /// ```
+    #[must_use]
+    pub fn nationality(&self) -> Option<Nationality> {
+        (self.kind == IdKind::ForeignPermanentResident).then(|| nationality_of(&self.digits))
+    }
+
+    /// For a foreigners' permanent residence ID: the province that issued it (digits 2–3, a
+    /// GB/T 2260 province-level code, always known), named as in [`FOREIGN_ID_EDITION_YEAR`].
+    #[must_use]
+    pub fn issuing_province(&self) -> Option<Region> {
+        (self.kind == IdKind::ForeignPermanentResident)
+            .then(|| Region::lookup(number(&self.digits[1..3]) * 10_000, FOREIGN_ID_EDITION_YEAR))
     }
 
     /// The full number, explicitly. Prefer [`masked`](Self::masked) for anything that may be
@@ -660,6 +886,89 @@ impl<'de> serde::Deserialize<'de> for IdNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Everything a parse result says, field by field (`IdNumber`'s `==` compares the digits only).
+    type Projection = Result<([u8; 18], u8, IdKind, Ymd, Option<u32>), IdError>;
+
+    fn project(result: Result<IdNumber, IdError>) -> Projection {
+        result.map(|id| {
+            (
+                id.digits,
+                id.len,
+                id.kind,
+                id.birthday,
+                id.region.map(|r| r.code),
+            )
+        })
+    }
+
+    /// 18-byte inputs that reach every branch of the fast path: real, random, residence-permit
+    /// and foreign address codes; real, impossible, too early and future dates; right, wrong and
+    /// lower-case check characters; now and then one byte replaced by any ASCII byte.
+    fn eighteen_bytes() -> impl Strategy<Value = String> {
+        let codes: Vec<u32> = region::all_codes().collect();
+        let address = prop_oneof![
+            4 => (0..codes.len()).prop_map(move |i| codes[i]),
+            2 => 0u32..1_000_000,
+            1 => prop::sample::select(vec![810_000u32, 820_000, 830_000, 710_000, 830_001]),
+            2 => (0u32..100, 0u32..1000).prop_map(|(p, n)| 900_000 + p * 1000 + n),
+        ];
+        let date = prop_oneof![
+            4 => (1850u32..2120, 1u32..=12, 1u32..=31),
+            1 => (0u32..10_000, 0u32..100, 0u32..100),
+            1 => (1896u32..2104, Just(2u32), 28u32..=30),
+        ];
+        (
+            address,
+            date,
+            0u32..1000,
+            0u8..4,
+            any::<u8>(),
+            prop::option::weighted(0.2, (0usize..18, 0u8..128)),
+        )
+            .prop_map(|(code, (y, m, d), seq, check_kind, check_byte, typo)| {
+                let first17 = format!("{code:06}{y:04}{m:02}{d:02}{seq:03}");
+                let first17 = &first17[first17.len() - 17..];
+                let right = check_char(first17.as_bytes().try_into().unwrap());
+                let check = match check_kind {
+                    0 | 1 => right,
+                    2 if right == b'X' => b'x',
+                    _ => b"0123456789Xx"[usize::from(check_byte) % 12],
+                };
+                let mut bytes = first17.as_bytes().to_vec();
+                bytes.push(check);
+                if let Some((at, byte)) = typo {
+                    bytes[at] = byte;
+                }
+                String::from_utf8(bytes).unwrap()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// The fast path decides only what the general path would decide, exactly as it would:
+        /// the same number, kind, birthday and region, or the same error.
+        #[test]
+        fn fast_and_general_paths_agree(
+            input in prop_oneof![8 => eighteen_bytes(), 1 => "\\PC{18}", 1 => "[0-9xX]{18}"],
+            strict in any::<bool>(),
+            fixed_today in prop::option::of(0i64..80_000),
+        ) {
+            let mut parser = IdParser::new().strict(strict);
+            if let Some(days) = fixed_today {
+                parser = parser.today(date(1860, 1, 1) + TimeDelta::days(days));
+            }
+            let general = project(parser.parse_general(&input));
+            if let Ok(bytes) = <&[u8; 18]>::try_from(input.as_bytes()) {
+                if let Some(fast) = parser.parse_ascii_18(bytes) {
+                    prop_assert_eq!(project(fast), general, "{:?}", input);
+                }
+            }
+            prop_assert_eq!(project(parser.parse(&input)), general, "{:?}", input);
+        }
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -26,7 +26,8 @@
 //! - [`Name`]: Chinese characters (supplementary planes included) and normalised middle dots,
 //!   stored inline, masked `张*` / `欧阳**` / `阿卜杜·***`.
 //! - [`FaceImage`]: a JPEG/PNG/BMP photo within the vendor's size limit, or a URL; format and
-//!   dimensions read from the header only ([`ImageInfo::sniff`], also from base64).
+//!   dimensions read from the header only ([`ImageInfo::sniff`], also from base64). With the
+//!   cargo feature `fit`, `FaceImage::fit_within` re-encodes a photo that is too large.
 //!
 //! Parsing allocates nothing (ID numbers, mobiles, names, image headers); accepting a photo
 //! allocates its canonical base64 text, which is what the vendor receives.
@@ -39,8 +40,11 @@ mod mobile;
 mod mobile_error;
 mod name;
 mod name_error;
+mod nationality;
 pub mod region;
 
+#[cfg(feature = "fit")]
+pub use face_image::FittedPhoto;
 pub use face_image::{
     DEFAULT_MAX_BASE64_LEN, DEFAULT_MIN_SIDE, FaceImage, FaceImageParser, ImageFormat, ImageInfo,
     PhotoPayload, PhotoWarning, UnsupportedFormat,
@@ -48,10 +52,12 @@ pub use face_image::{
 pub use face_image_error::FaceImageError;
 pub use id_error::IdError;
 pub use id_number::{
-    EARLIEST_BIRTH_YEAR, IdKind, IdNumber, IdParser, MaskedId, Sex, today_in_china,
+    EARLIEST_BIRTH_YEAR, FOREIGN_ID_EDITION_YEAR, IdKind, IdNumber, IdParser, MaskedId, Sex,
+    today_in_china,
 };
 pub use mobile::{Carrier, MaskedMobile, Mobile, MobileKind, MobileParser, Segment};
 pub use mobile_error::MobileError;
 pub use name::{MIDDLE_DOT, MaskedName, Name};
 pub use name_error::{CharClass, NameError};
+pub use nationality::{Nationality, NationalityStatus};
 pub use region::{Region, RegionStatus};

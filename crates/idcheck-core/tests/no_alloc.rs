@@ -40,6 +40,7 @@ fn main() {
         "11010519491231002A",
         "110105190002290011",
         "830000199001010012",
+        "911840199001010018",
         "",
     ];
     let on = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
@@ -79,6 +80,11 @@ fn main() {
             id.nationality_code(),
             id.is_15_digit(),
         ));
+        if let (Some(n), Some(p)) = (id.nationality(), id.issuing_province()) {
+            std::hint::black_box((n.alpha3(), n.name_zh(), n.status(), p.name()));
+            sink.len = 0;
+            write!(sink, "{n} {n:?} {p}").unwrap();
+        }
         if let Some(r) = region {
             std::hint::black_box((
                 r.name(),
@@ -107,7 +113,7 @@ fn main() {
         valid_others, 5,
         "two mobiles and three names should be valid"
     );
-    assert_eq!(valid, 5, "the inputs should include five valid numbers");
+    assert_eq!(valid, 6, "the inputs should include six valid numbers");
     assert_eq!(
         (
             stats.allocations,

@@ -15,11 +15,23 @@ pub(crate) use record::RegionRecord;
 use record::{CURRENT, span};
 use table::{REGION_COUNT, REGIONS};
 
-/// `PREFIX_START[p]` is the index of the first record whose code's first four digits are `>= p`.
-static PREFIX_START: [u16; 10_001] = build_prefix_index(&REGIONS);
-/// For each four-digit prefix, which last-two-digit suffixes exist (bit `s` set for suffix `s`).
-/// With `PREFIX_START`, a lookup is one bit test and one popcount: no scan, no search.
-static SUFFIX_BITS: [u128; 10_000] = build_suffix_bits(&REGIONS);
+const _: () = assert!(REGION_COUNT == REGIONS.len());
+
+/// How many distinct four-digit prefixes the table's codes have.
+const ROW_COUNT: usize = count_prefixes(&REGIONS);
+/// `PREFIX_ROW[p]` is 1 + the row of the codes starting with the four digits `p`, or 0 if none.
+static PREFIX_ROW: [u16; 10_000] = build_prefix_rows(&REGIONS);
+/// One row per four-digit prefix: where its records start in `REGIONS` and, for each last-two-
+/// digit suffix, the record's offset from there (`NO_SLOT` if the code does not exist). A lookup
+/// is three loads and no arithmetic beyond a division by 100: no scan, no search, no popcount.
+static ROWS: [Row; ROW_COUNT] = build_rows(&REGIONS);
+const NO_SLOT: u8 = u8::MAX;
+
+struct Row {
+    start: u16,
+    slots: [u8; 100],
+}
+
 /// Which two-digit province codes exist in the table.
 static PROVINCES: [bool; 100] = build_provinces(&REGIONS);
 
@@ -28,37 +40,64 @@ pub(crate) const TAIWAN_PERMIT_CODE: u32 = 830_000;
 static TAIWAN_PERMIT: RegionRecord =
     RegionRecord::new(TAIWAN_PERMIT_CODE, &[span("台湾省", 2018, CURRENT)]);
 
-// Evaluated at compile time only, so the large local array never lives on a stack.
-#[allow(clippy::cast_possible_truncation, clippy::large_stack_arrays)] // < 65,536 rows (asserted)
-const fn build_prefix_index(regions: &[RegionRecord]) -> [u16; 10_001] {
-    assert!(regions.len() < u16::MAX as usize);
-    let mut index = [0u16; 10_001];
-    let mut prefix = 0;
+const fn count_prefixes(regions: &[RegionRecord]) -> usize {
+    let mut count = 0;
     let mut i = 0;
-    while prefix <= 10_000 {
-        while i < regions.len() && regions[i].code / 100 < prefix as u32 {
-            assert!(
-                i == 0 || regions[i - 1].code < regions[i].code,
-                "table must be sorted"
-            );
-            i += 1;
+    while i < regions.len() {
+        assert!(
+            i == 0 || regions[i - 1].code < regions[i].code,
+            "table must be sorted"
+        );
+        assert!(regions[i].code < 1_000_000, "six digits");
+        if i == 0 || regions[i - 1].code / 100 != regions[i].code / 100 {
+            count += 1;
         }
-        index[prefix] = i as u16;
-        prefix += 1;
-    }
-    index
-}
-
-#[allow(clippy::large_stack_arrays)] // evaluated at compile time only
-const fn build_suffix_bits(regions: &[RegionRecord; REGION_COUNT]) -> [u128; 10_000] {
-    let mut bits = [0u128; 10_000];
-    let mut i = 0;
-    while i < REGION_COUNT {
-        let code = regions[i].code;
-        bits[(code / 100) as usize] |= 1 << (code % 100);
         i += 1;
     }
-    bits
+    count
+}
+
+// Evaluated at compile time only, so the large local array never lives on a stack.
+#[allow(clippy::cast_possible_truncation, clippy::large_stack_arrays)] // rows < 65,535 (asserted)
+const fn build_prefix_rows(regions: &[RegionRecord]) -> [u16; 10_000] {
+    assert!(ROW_COUNT < u16::MAX as usize);
+    let mut rows = [0u16; 10_000];
+    let mut row = 0usize;
+    let mut i = 0;
+    while i < regions.len() {
+        let prefix = (regions[i].code / 100) as usize;
+        if rows[prefix] == 0 {
+            row += 1;
+            rows[prefix] = row as u16;
+        }
+        i += 1;
+    }
+    rows
+}
+
+#[allow(clippy::cast_possible_truncation, clippy::large_stack_arrays)] // compile time; asserted
+const fn build_rows(regions: &[RegionRecord]) -> [Row; ROW_COUNT] {
+    assert!(regions.len() < u16::MAX as usize);
+    let mut rows = [const {
+        Row {
+            start: 0,
+            slots: [NO_SLOT; 100],
+        }
+    }; ROW_COUNT];
+    let mut row = 0usize;
+    let mut i = 0;
+    while i < regions.len() {
+        let code = regions[i].code;
+        if i > 0 && regions[i - 1].code / 100 != code / 100 {
+            row += 1;
+            rows[row].start = i as u16;
+        }
+        let offset = i - rows[row].start as usize;
+        assert!(offset < NO_SLOT as usize);
+        rows[row].slots[(code % 100) as usize] = offset as u8;
+        i += 1;
+    }
+    rows
 }
 
 const fn build_provinces(regions: &[RegionRecord]) -> [bool; 100] {
@@ -73,21 +112,18 @@ const fn build_provinces(regions: &[RegionRecord]) -> [bool; 100] {
     known
 }
 
+#[inline]
 pub(crate) fn record(code: u32) -> Option<&'static RegionRecord> {
     if code == TAIWAN_PERMIT_CODE {
         return Some(&TAIWAN_PERMIT);
     }
-    let prefix = (code / 100) as usize;
-    if prefix >= 10_000 {
+    let row = usize::from(*PREFIX_ROW.get((code / 100) as usize)?);
+    let row = ROWS.get(row.wrapping_sub(1))?;
+    let offset = row.slots[(code % 100) as usize];
+    if offset == NO_SLOT {
         return None;
     }
-    let bits = SUFFIX_BITS[prefix];
-    let suffix = code % 100;
-    if bits & (1 << suffix) == 0 {
-        return None;
-    }
-    let below = (bits & ((1 << suffix) - 1)).count_ones() as usize;
-    Some(&REGIONS[usize::from(PREFIX_START[prefix]) + below])
+    REGIONS.get(usize::from(row.start) + usize::from(offset))
 }
 
 /// Names of codes that group counties rather than name a place.
@@ -288,7 +324,12 @@ mod tests {
             assert!(is_known(r.code), "{}", r.code);
             assert!(!r.names.is_empty(), "{}", r.code);
         }
-        assert_eq!(REGIONS.len(), usize::from(PREFIX_START[10_000]));
+        assert_eq!(
+            ROWS.iter()
+                .map(|r| r.slots.iter().filter(|&&s| s != NO_SLOT).count())
+                .sum::<usize>(),
+            REGIONS.len()
+        );
     }
 
     #[test]
