@@ -307,7 +307,8 @@ fn size_limit_on_the_base64_the_vendor_receives() {
     assert_eq!(FaceImage::from_base64(&mime_base64(&fits)).unwrap(), photo);
 
     let over = jpeg_of_len(76_801);
-    let too_large = FaceImageError::TooLarge {
+    let too_large = FaceImageError::TooLargeImage {
+        info: ImageInfo::sniff(&over).unwrap(),
         base64_len: 102_404,
         raw_len: 76_801,
         limit: 102_400,
@@ -318,7 +319,17 @@ fn size_limit_on_the_base64_the_vendor_receives() {
     assert_eq!(FaceImage::from_base64(&mime_base64(&over)), expected);
     assert_eq!(
         too_large.to_string(),
-        "photo too large: 102404 bytes as base64 (76801 bytes of image), the limit is 102400 bytes of base64"
+        "photo too large: JPEG 120×160 px is 102404 bytes as base64 (76801 bytes of image), the limit is 102400 bytes of base64: make it fit with `idcheck photo --fit OUT.jpg FILE` or `FaceImage::fit_within`"
+    );
+    // Where no header was read (a vendor's check of a payload), without the dimensions.
+    assert_eq!(
+        FaceImageError::TooLarge {
+            base64_len: 102_404,
+            raw_len: 76_801,
+            limit: 102_400,
+        }
+        .to_string(),
+        "photo too large: 102404 bytes as base64 (76801 bytes of image), the limit is 102400 bytes of base64: make it fit with `idcheck photo --fit OUT.jpg FILE` or `FaceImage::fit_within`"
     );
 
     let roomy = FaceImageParser::new().max_base64_len(200_000);
@@ -326,7 +337,7 @@ fn size_limit_on_the_base64_the_vendor_receives() {
     let tight = FaceImageParser::new().max_base64_len(1_000);
     assert!(matches!(
         tight.from_bytes(&jpeg(120, 160, false)),
-        Err(FaceImageError::TooLarge { limit: 1_000, .. })
+        Err(FaceImageError::TooLargeImage { limit: 1_000, .. })
     ));
 }
 
@@ -339,11 +350,13 @@ fn a_five_megabyte_photo_is_refused_without_decoding() {
         (ImageFormat::Jpeg, 640, 480)
     );
     match FaceImage::from_base64(&text) {
-        Err(FaceImageError::TooLarge {
+        Err(FaceImageError::TooLargeImage {
+            info,
             base64_len,
             raw_len,
             limit,
         }) => {
+            assert_eq!(dims(Ok(info)), (ImageFormat::Jpeg, 640, 480));
             assert_eq!(base64_len, big.len().div_ceil(3) * 4);
             assert_eq!(raw_len, big.len());
             assert_eq!(limit, DEFAULT_MAX_BASE64_LEN);

@@ -1,5 +1,9 @@
 //! Face photos for the face-verification vendor: format, dimensions and size, checked offline.
 
+#[cfg(feature = "fit")]
+mod fit;
+#[cfg(feature = "fit")]
+mod resample;
 mod sniff;
 
 use std::fmt;
@@ -8,6 +12,9 @@ use base64::Engine as _;
 
 use crate::FaceImageError;
 use sniff::{BASE64, Base64Source, sniff};
+
+#[cfg(feature = "fit")]
+pub use fit::FittedPhoto;
 
 /// The vendor's limit on the base64 text of a photo ("大小限制100k以内"), in bytes.
 pub const DEFAULT_MAX_BASE64_LEN: usize = 102_400;
@@ -235,11 +242,11 @@ impl FaceImageParser {
     ///
     /// # Errors
     ///
-    /// Format errors first, then [`FaceImageError::TooLarge`].
+    /// Format errors first, then [`FaceImageError::TooLargeImage`].
     pub fn from_bytes(&self, bytes: &[u8]) -> Result<FaceImage, FaceImageError> {
         let info = ImageInfo::sniff(bytes)?;
         let base64_len = bytes.len().div_ceil(3) * 4;
-        self.check_size(base64_len, bytes.len())?;
+        self.check_size(base64_len, bytes.len(), info)?;
         Ok(self.accepted(BASE64.encode(bytes), info))
     }
 
@@ -249,7 +256,7 @@ impl FaceImageParser {
     ///
     /// # Errors
     ///
-    /// Format errors first (from the header), then [`FaceImageError::TooLarge`], then
+    /// Format errors first (from the header), then [`FaceImageError::TooLargeImage`], then
     /// [`FaceImageError::InvalidBase64`] for a bad character anywhere.
     pub fn from_base64(&self, text: &str) -> Result<FaceImage, FaceImageError> {
         let (payload, start) = base64_payload(text)?;
@@ -269,7 +276,7 @@ impl FaceImageParser {
                 .count();
             let base64_len = significant.div_ceil(4) * 4;
             let raw_len = (significant - padding) * 3 / 4;
-            self.check_size(base64_len, raw_len)?;
+            self.check_size(base64_len, raw_len, info)?;
         }
         let mut canonical = String::with_capacity(payload.len() + 3);
         canonical.extend(payload.chars().filter(|c| !c.is_ascii_whitespace()));
@@ -289,7 +296,7 @@ impl FaceImageParser {
         while canonical.len() % 4 != 0 {
             canonical.push('=');
         }
-        self.check_size(canonical.len(), raw.len())?;
+        self.check_size(canonical.len(), raw.len(), info)?;
         Ok(self.accepted(canonical, info))
     }
 
@@ -308,9 +315,15 @@ impl FaceImageParser {
         })
     }
 
-    fn check_size(&self, base64_len: usize, raw_len: usize) -> Result<(), FaceImageError> {
+    fn check_size(
+        &self,
+        base64_len: usize,
+        raw_len: usize,
+        info: ImageInfo,
+    ) -> Result<(), FaceImageError> {
         if base64_len > self.max_base64_len {
-            Err(FaceImageError::TooLarge {
+            Err(FaceImageError::TooLargeImage {
+                info,
                 base64_len,
                 raw_len,
                 limit: self.max_base64_len,

@@ -1,0 +1,579 @@
+//! Making a photo fit the vendor's limit (cargo feature `fit`): re-encoding it as a JPEG,
+//! lowering the quality, then the size, only as far as needed.
+
+use std::fmt;
+use std::io::{self, Cursor, Write};
+
+use base64::Engine as _;
+use image::codecs::jpeg::JpegEncoder;
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder as _, ImageError, ImageReader, Limits, RgbImage};
+
+use super::resample;
+use super::sniff::BASE64;
+use super::{FaceImage, FaceImageParser, ImageFormat, ImageInfo};
+use crate::FaceImageError;
+
+/// The highest JPEG quality tried.
+const MAX_QUALITY: u8 = 90;
+
+/// The lowest JPEG quality used: below it, block artefacts start to hurt face matching, so a
+/// photo is made smaller instead.
+const MIN_QUALITY: u8 = 70;
+
+/// Larger images are refused before decoding (a 200-megapixel phone mode, a decompression
+/// bomb): decoding alone would take gigabytes.
+const MAX_PIXELS: u64 = 64 * 1024 * 1024;
+
+/// What the decoder may allocate.
+const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+impl FaceImage {
+    /// Makes a photo (a JPEG, PNG or BMP file's bytes) fit in `limit` bytes of base64, with
+    /// the default recommended minimum side ([`DEFAULT_MIN_SIDE`](crate::DEFAULT_MIN_SIDE)).
+    /// Cargo feature `fit`.
+    ///
+    /// A photo that already fits is returned unchanged. Otherwise it is decoded (turned upright
+    /// by its EXIF orientation, transparency flattened onto white) and re-encoded as a baseline
+    /// JPEG: at full size with the highest quality from 90 down to 70 that fits; if even
+    /// quality 70 is too large, at the largest size that fits at quality 70 (found to within
+    /// 1.5 %, aspect ratio kept, never below the minimum side), then at the highest quality
+    /// that still fits at that size. The result is validated like any other photo.
+    ///
+    /// ```
+    /// # use idcheck_core::{FaceImage, FaceImageError};
+    /// // A 400×300 noisy BMP: 360,054 bytes, 480,072 of base64.
+    /// let mut bmp = Vec::new();
+    /// let pixels = image::RgbImage::from_fn(400, 300, |x, y| {
+    ///     image::Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x * y) % 256) as u8])
+    /// });
+    /// pixels.write_to(&mut std::io::Cursor::new(&mut bmp), image::ImageFormat::Bmp).unwrap();
+    ///
+    /// let fitted = FaceImage::fit_within(&bmp, 20_000)?;
+    /// assert!(fitted.photo().base64_len().unwrap() <= 20_000);
+    /// assert!(fitted.info().height() >= 100); // the recommended minimum side
+    /// assert!(fitted.is_downscaled());
+    /// println!("{fitted}"); // BMP 400×300, 480072 base64 chars → JPEG …×… q…, … base64 chars
+    /// std::fs::write(std::env::temp_dir().join("fitted.jpg"), fitted.bytes()).unwrap();
+    /// # Ok::<(), FaceImageError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The header's errors ([`FaceImageError::UnrecognizedFormat`], `UnsupportedFormat`,
+    /// `Truncated`, `Corrupt`, `Empty`); [`FaceImageError::CannotReencode`] when the pixel
+    /// data does not decode or the image is over 64 megapixels;
+    /// [`FaceImageError::CannotFit`] when even the smallest allowed JPEG is over the limit.
+    pub fn fit_within(bytes: &[u8], limit: usize) -> Result<FittedPhoto, FaceImageError> {
+        FaceImageParser::new().max_base64_len(limit).fit(bytes)
+    }
+}
+
+impl FaceImageParser {
+    /// [`FaceImage::fit_within`] with this parser's limit and minimum side. Cargo feature
+    /// `fit`.
+    ///
+    /// # Errors
+    ///
+    /// See [`FaceImage::fit_within`].
+    pub fn fit(&self, bytes: &[u8]) -> Result<FittedPhoto, FaceImageError> {
+        let original = ImageInfo::sniff(bytes)?;
+        let original_base64_len = bytes.len().div_ceil(3) * 4;
+        if original_base64_len <= self.max_base64_len {
+            return Ok(FittedPhoto {
+                photo: self.accepted(BASE64.encode(bytes), original),
+                bytes: bytes.to_vec(),
+                original,
+                original_base64_len,
+                quality: None,
+                oriented: false,
+            });
+        }
+        let (image, oriented) = decode(bytes, original)?;
+        let (jpeg, quality) = self.shrink(&image, original.format)?;
+        let photo = self.from_bytes(&jpeg)?;
+        Ok(FittedPhoto {
+            photo,
+            bytes: jpeg,
+            original,
+            original_base64_len,
+            quality: Some(quality),
+            oriented,
+        })
+    }
+
+    /// The JPEG and its quality: full size if possible, else the largest that fits.
+    fn shrink(
+        &self,
+        image: &RgbImage,
+        format: ImageFormat,
+    ) -> Result<(Vec<u8>, u8), FaceImageError> {
+        // Raw bytes whose base64 (4 characters per 3 bytes, padded) is within the limit.
+        let cap = self.max_base64_len / 4 * 3;
+        if let Some(jpeg) = encode(image, MIN_QUALITY, cap) {
+            return Ok(best_quality(image, jpeg, cap));
+        }
+        let (width, height) = image.dimensions();
+        let (long, short) = (width.max(height), width.min(height));
+        // The smallest long side whose short side, rounded, is still at least `min_side`.
+        let mut min_long = u32::try_from(
+            (u64::from((2 * self.min_side).saturating_sub(1)) * u64::from(long))
+                .div_ceil(2 * u64::from(short)),
+        )
+        .unwrap_or(u32::MAX)
+        .max(1);
+        while min_long < long && {
+            let (w, h) = scaled(width, height, min_long);
+            w.min(h) < self.min_side
+        } {
+            min_long += 1;
+        }
+        if min_long >= long {
+            return Err(self.cannot_fit(image, format));
+        }
+        let mut search = Search::new(min_long, long, f64::from(long) / f64::from(short), cap);
+        while let Some(candidate) = search.next_probe() {
+            let (w, h) = scaled(width, height, candidate);
+            let resized = resample::shrink(image, w, h);
+            // At the smallest size, encode in full: the error says how large it still is.
+            let probe_cap = if candidate == min_long {
+                usize::MAX
+            } else {
+                cap.saturating_mul(4)
+            };
+            let jpeg = encode(&resized, MIN_QUALITY, probe_cap);
+            if candidate == min_long
+                && let Some(jpeg) = &jpeg
+                && jpeg.len() > cap
+            {
+                return Err(FaceImageError::CannotFit {
+                    width: w,
+                    height: h,
+                    quality: MIN_QUALITY,
+                    base64_len: jpeg.len().div_ceil(3) * 4,
+                    min_side: self.min_side,
+                    limit: self.max_base64_len,
+                });
+            }
+            search.record(candidate, resized, jpeg);
+        }
+        match search.into_best() {
+            Some((image, jpeg)) => Ok(best_quality(&image, jpeg, cap)),
+            None => Err(FaceImageError::CannotReencode {
+                format,
+                reason: "the JPEG encoder refused it",
+            }),
+        }
+    }
+
+    /// The error for a photo that cannot be made smaller: its full-size JPEG's size.
+    fn cannot_fit(&self, image: &RgbImage, format: ImageFormat) -> FaceImageError {
+        match encode(image, MIN_QUALITY, usize::MAX) {
+            Some(jpeg) => FaceImageError::CannotFit {
+                width: image.width(),
+                height: image.height(),
+                quality: MIN_QUALITY,
+                base64_len: jpeg.len().div_ceil(3) * 4,
+                min_side: self.min_side,
+                limit: self.max_base64_len,
+            },
+            None => FaceImageError::CannotReencode {
+                format,
+                reason: "a side over 65535 px, more than a JPEG can hold",
+            },
+        }
+    }
+}
+
+/// A photo made to fit: the [`FaceImage`] the vendor receives, the image file behind it (a
+/// new JPEG, or the original bytes when they already fitted), and what was done.
+///
+/// `Display` says what was done, e.g. `JPEG 3000×4000, 3958312 base64 chars → JPEG 870×1160
+/// q70, 102392 base64 chars`. `Debug` never shows image data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FittedPhoto {
+    photo: FaceImage,
+    bytes: Vec<u8>,
+    original: ImageInfo,
+    original_base64_len: usize,
+    quality: Option<u8>,
+    oriented: bool,
+}
+
+impl FittedPhoto {
+    /// The photo, within the limit.
+    #[must_use]
+    pub const fn photo(&self) -> &FaceImage {
+        &self.photo
+    }
+
+    /// The photo, within the limit.
+    #[must_use]
+    pub fn into_photo(self) -> FaceImage {
+        self.photo
+    }
+
+    /// The image file: a JPEG, or the original bytes when they already fitted (then of the
+    /// original's format). Write it to a file to keep the fitted photo.
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The photo and the image file.
+    #[must_use]
+    pub fn into_parts(self) -> (FaceImage, Vec<u8>) {
+        (self.photo, self.bytes)
+    }
+
+    /// Format and dimensions of the original, from its header (before any EXIF rotation).
+    #[must_use]
+    pub const fn original(&self) -> ImageInfo {
+        self.original
+    }
+
+    /// Bytes of base64 of the original.
+    #[must_use]
+    pub const fn original_base64_len(&self) -> usize {
+        self.original_base64_len
+    }
+
+    /// Format and dimensions of the result.
+    #[must_use]
+    pub fn info(&self) -> ImageInfo {
+        self.photo.info.unwrap_or(self.original)
+    }
+
+    /// Bytes of base64 the vendor receives.
+    #[must_use]
+    pub fn base64_len(&self) -> usize {
+        self.photo.base64_len().unwrap_or(self.original_base64_len)
+    }
+
+    /// The JPEG quality (1–100) of the re-encoded photo; `None` when the original already
+    /// fitted and was kept.
+    #[must_use]
+    pub const fn quality(&self) -> Option<u8> {
+        self.quality
+    }
+
+    /// Whether the original already fitted and is returned as it was.
+    #[must_use]
+    pub const fn is_unchanged(&self) -> bool {
+        self.quality.is_none()
+    }
+
+    /// Whether the result has fewer pixels than the original.
+    #[must_use]
+    pub fn is_downscaled(&self) -> bool {
+        let info = self.info();
+        u64::from(info.width) * u64::from(info.height)
+            < u64::from(self.original.width) * u64::from(self.original.height)
+    }
+
+    /// Whether the original's EXIF orientation was applied (the result is upright, and its
+    /// width and height may be the original's swapped).
+    #[must_use]
+    pub const fn orientation_applied(&self) -> bool {
+        self.oriented
+    }
+}
+
+impl fmt::Display for FittedPhoto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (from, to) = (self.original, self.info());
+        write!(
+            f,
+            "{} {}×{}, {} base64 chars",
+            from.format, from.width, from.height, self.original_base64_len
+        )?;
+        let Some(quality) = self.quality else {
+            return f.write_str(" (unchanged: already within the limit)");
+        };
+        write!(
+            f,
+            " → {} {}×{} q{quality}, {} base64 chars",
+            to.format,
+            to.width,
+            to.height,
+            self.base64_len()
+        )?;
+        if self.oriented {
+            f.write_str(" (turned upright by its EXIF orientation)")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for FittedPhoto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FittedPhoto")
+            .field("photo", &self.photo)
+            .field("original", &self.original)
+            .field("original_base64_len", &self.original_base64_len)
+            .field("quality", &self.quality)
+            .field("orientation_applied", &self.oriented)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes to 8-bit RGB, upright; `true` if an EXIF orientation was applied.
+fn decode(bytes: &[u8], info: ImageInfo) -> Result<(RgbImage, bool), FaceImageError> {
+    let format = info.format;
+    let refuse = |reason| FaceImageError::CannotReencode { format, reason };
+    if u64::from(info.width) * u64::from(info.height) > MAX_PIXELS {
+        return Err(refuse("over 64 megapixels, more than is safe to decode"));
+    }
+    let codec = match format {
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Bmp => image::ImageFormat::Bmp,
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), codec);
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|e| refuse(reason(&e)))?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| refuse(reason(&e)))?;
+    image.apply_orientation(orientation);
+    Ok((flatten(image), orientation != Orientation::NoTransforms))
+}
+
+/// A short reason for a decoding error (the decoder's own text may quote the data).
+fn reason(error: &ImageError) -> &'static str {
+    match error {
+        ImageError::Limits(_) => "too large to decode safely",
+        ImageError::Unsupported(_) => "a variant of the format the decoder does not support",
+        ImageError::IoError(_) => "the image data is truncated",
+        _ => "the image data is corrupt",
+    }
+}
+
+/// 8-bit RGB, any transparency composed onto white (JPEG has none; white, not black, is what
+/// a viewer shows behind a transparent ID photo).
+fn flatten(image: DynamicImage) -> RgbImage {
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    let rgba = image.into_rgba8();
+    let mut out = RgbImage::new(rgba.width(), rgba.height());
+    for (from, to) in rgba.pixels().zip(out.pixels_mut()) {
+        let [r, g, b, a] = from.0;
+        let a = u16::from(a);
+        let over_white =
+            |c: u8| u8::try_from((u16::from(c) * a + 255 * (255 - a) + 127) / 255).unwrap_or(255);
+        to.0 = [over_white(r), over_white(g), over_white(b)];
+    }
+    out
+}
+
+/// The JPEG of `image` at `quality`, or `None` as soon as it grows over `cap` bytes (or if
+/// the encoder refuses the image), so that a hopeless try costs little.
+fn encode(image: &RgbImage, quality: u8, cap: usize) -> Option<Vec<u8>> {
+    let mut out = Capped {
+        bytes: Vec::with_capacity(cap.min(1 << 20)),
+        cap,
+    };
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(image)
+        .ok()?;
+    Some(out.bytes)
+}
+
+/// A `Vec` that refuses to grow past `cap` bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl Write for Capped {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.bytes.len().saturating_add(data.len()) > self.cap {
+            return Err(io::Error::new(io::ErrorKind::FileTooLarge, "over the cap"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The highest quality from `MAX_QUALITY` down whose JPEG is within `cap`, given the JPEG at
+/// `MIN_QUALITY`, which is.
+fn best_quality(image: &RgbImage, at_min: Vec<u8>, cap: usize) -> (Vec<u8>, u8) {
+    if let Some(jpeg) = encode(image, MAX_QUALITY, cap) {
+        return (jpeg, MAX_QUALITY);
+    }
+    // Size grows with quality (not strictly, so this finds a good one, maybe not the best).
+    let (mut best, mut fits, mut over) = (at_min, MIN_QUALITY, MAX_QUALITY);
+    while over - fits > 1 {
+        let quality = fits + (over - fits) / 2;
+        match encode(image, quality, cap) {
+            Some(jpeg) => (best, fits) = (jpeg, quality),
+            None => over = quality,
+        }
+    }
+    (best, fits)
+}
+
+/// Width and height with a long side of `long` pixels and the aspect ratio of
+/// `width`×`height` (the short side rounded to the nearest pixel, at least 1).
+fn scaled(width: u32, height: u32, long: u32) -> (u32, u32) {
+    let (big, small) = (u64::from(width.max(height)), u64::from(width.min(height)));
+    let short = (2 * small * u64::from(long) + big) / (2 * big);
+    let short = u32::try_from(short).unwrap_or(u32::MAX).max(1);
+    if width >= height {
+        (long, short)
+    } else {
+        (short, long)
+    }
+}
+
+/// Search for the largest long side whose JPEG at `MIN_QUALITY` fits: each probe aimed by a
+/// power law of size against side (bytes ≈ k·side^γ) through the nearest probes, kept inside
+/// the bracket, bisecting when the model stops narrowing it. Usually 4–6 probes.
+struct Search {
+    min_long: u32,
+    /// Long side over short side.
+    aspect: f64,
+    cap: usize,
+    /// Sides tried whose JPEG size is known.
+    sizes: Vec<(u32, usize)>,
+    /// The largest side known to fit, its image and JPEG.
+    fits: Option<(u32, RgbImage, Vec<u8>)>,
+    /// The smallest side known not to fit.
+    over: u32,
+    /// Width of the bracket before the last probe, to notice slow progress.
+    last_width: u32,
+    /// Probes in a row that did not halve the bracket.
+    slow: u32,
+}
+
+impl Search {
+    fn new(min_long: u32, long: u32, aspect: f64, cap: usize) -> Self {
+        Self {
+            min_long,
+            aspect,
+            cap,
+            sizes: Vec::new(),
+            fits: None,
+            over: long,
+            last_width: u32::MAX,
+            slow: 0,
+        }
+    }
+
+    /// The next long side to try, `None` once the bracket is narrow enough (1.5 %).
+    fn next_probe(&mut self) -> Option<u32> {
+        // Below `low` nothing needs trying: it fits, or it is under the minimum.
+        let low = self
+            .fits
+            .as_ref()
+            .map_or(self.min_long - 1, |(side, _, _)| *side);
+        if self.over <= self.min_long {
+            return None; // not even the smallest fits (reported by the caller)
+        }
+        let width = self.over - low;
+        let tolerance = (low / 64).max(1);
+        if self.fits.is_some() && width <= tolerance {
+            return None;
+        }
+        // Bisect after two probes in a row that did not halve the bracket.
+        self.slow = if u64::from(width) * 2 > u64::from(self.last_width) {
+            self.slow + 1
+        } else {
+            0
+        };
+        self.last_width = width;
+        let candidate = if self.slow >= 2 {
+            self.slow = 0;
+            low + width / 2
+        } else {
+            to_side(self.model())
+        };
+        if self.fits.is_none() && candidate <= self.min_long {
+            return Some(self.min_long); // only the smallest may fit: try it
+        }
+        // Keep clear of the bracket's ends, so that each probe narrows it: near the answer,
+        // a probe one tolerance above the largest fit or below the smallest miss closes it.
+        let margin = tolerance.max(width / 16);
+        let lowest = (low + margin).max(self.min_long);
+        let highest = self.over.saturating_sub(margin);
+        Some(
+            if lowest <= highest {
+                candidate.clamp(lowest, highest)
+            } else {
+                low + width / 2
+            }
+            .max(self.min_long),
+        )
+    }
+
+    /// Where the power law through the probes nearest the limit reaches it.
+    #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52
+    fn model(&self) -> f64 {
+        let cap = self.cap as f64;
+        let below = self.nearest(|len| len <= self.cap);
+        let above = self.nearest(|len| len > self.cap);
+        let (anchor, other) = match (below, above) {
+            (Some(a), Some(b)) => (a, Some(b)),
+            (Some(a), None) | (None, Some(a)) => {
+                (a, self.sizes.iter().copied().find(|&(side, _)| side != a.0))
+            }
+            // Nothing measured yet: guess 0.15 bytes a pixel (photos at quality 70: 0.05–0.4).
+            (None, None) => return (cap / 0.15 * self.aspect).sqrt(),
+        };
+        let (side, len) = (f64::from(anchor.0), anchor.1 as f64);
+        // Size grows about as the pixel count (γ = 2); faster for noise that shrinking
+        // averages away, slower for detail that shrinking packs closer.
+        let gamma = other.map_or(2.0, |(other_side, other_len)| {
+            let gamma = (other_len as f64 / len).ln() / (f64::from(other_side) / side).ln();
+            if gamma.is_finite() {
+                gamma.clamp(1.2, 4.0)
+            } else {
+                2.0
+            }
+        });
+        side * (cap / len.max(1.0)).powf(1.0 / gamma)
+    }
+
+    /// The probe with a known size meeting `test` whose size is nearest the limit.
+    fn nearest(&self, test: impl Fn(usize) -> bool) -> Option<(u32, usize)> {
+        self.sizes
+            .iter()
+            .copied()
+            .filter(|&(_, len)| test(len))
+            .min_by_key(|&(_, len)| len.abs_diff(self.cap))
+    }
+
+    fn record(&mut self, side: u32, image: RgbImage, jpeg: Option<Vec<u8>>) {
+        if let Some(jpeg) = &jpeg {
+            self.sizes.push((side, jpeg.len()));
+        }
+        match jpeg {
+            Some(jpeg) if jpeg.len() <= self.cap => {
+                if self.fits.as_ref().is_none_or(|(best, _, _)| side > *best) {
+                    self.fits = Some((side, image, jpeg));
+                }
+            }
+            _ => self.over = self.over.min(side),
+        }
+    }
+
+    fn into_best(self) -> Option<(RgbImage, Vec<u8>)> {
+        self.fits.map(|(_, image, jpeg)| (image, jpeg))
+    }
+}
+
+/// A side in pixels from a model's estimate (clamped by the caller).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn to_side(side: f64) -> u32 {
+    if side.is_finite() {
+        side.clamp(1.0, f64::from(u32::MAX)) as u32
+    } else {
+        u32::MAX
+    }
+}
