@@ -75,7 +75,7 @@ pub use idcheck_core as core;
 #[cfg(feature = "_online")]
 mod verifier;
 #[cfg(feature = "_online")]
-pub use verifier::{SetupError, VENDOR_IDS, Verifier, VerifierBuilder};
+pub use verifier::{SetupError, VENDOR_IDS, Verifier, VerifierBuilder, vendor_by_id};
 
 /// The contract every vendor implements: `Provider`, `Request`, `Report`, `Error`.
 #[cfg(feature = "_online")]

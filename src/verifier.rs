@@ -237,7 +237,7 @@ impl VerifierBuilder {
                     .rev()
                     .find(|(p, _)| p == id)
                     .map(|(_, price)| *price);
-                vendor(id, &client, base_url.as_ref(), price)
+                vendor_by_id(id, &client, base_url.as_ref(), price)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut created_key = None;
@@ -292,10 +292,16 @@ fn known_vendor(id: &str) -> Result<&'static str, SetupError> {
     }
 }
 
-/// Vendor `id` over `client`, at `base_url` if given, with `price` if given.
+/// Vendor `id` over `client`, at `base_url` if given (else the vendor's own host), with
+/// `price` if given: one vendor alone, for programs that wrap or route vendors themselves.
+/// [`Verifier::builder`] does this for each vendor it is given.
+///
+/// # Errors
+///
+/// [`SetupError::UnknownVendor`] or [`SetupError::VendorNotEnabled`].
 #[allow(unused_variables, unused_macros)] // with only some vendor features, some arms are gone
-fn vendor(
-    id: &'static str,
+pub fn vendor_by_id(
+    id: &str,
     client: &GatewayClient,
     base_url: Option<&BaseUrl>,
     price: Option<Price>,
@@ -323,7 +329,9 @@ fn vendor(
         "idenauthen" => configured!(provider_idenauthen::IdenAuthen::new(client.clone())),
         #[cfg(feature = "checkone")]
         "checkone" => configured!(provider_checkone::CheckOne::new(client.clone())),
-        other => Err(SetupError::VendorNotEnabled { id: other }),
+        other => Err(known_vendor(other)
+            .err()
+            .unwrap_or(SetupError::UnknownVendor { id: other.to_owned() })),
     }
 }
 

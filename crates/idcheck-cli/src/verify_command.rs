@@ -225,32 +225,7 @@ pub(crate) fn provider(
     base_url: Option<&BaseUrl>,
     price: Option<Price>,
 ) -> Result<Arc<dyn Provider>, String> {
-    macro_rules! vendor {
-        ($provider:expr) => {{
-            let mut provider = $provider;
-            if let Some(url) = base_url {
-                provider = provider.with_base_url(url.clone());
-            }
-            if let Some(price) = price {
-                provider = provider.with_unit_price(price);
-            }
-            Arc::new(provider) as Arc<dyn Provider>
-        }};
-    }
-    let client = client.clone();
-    Ok(match id {
-        idcheck::idcardcert::PROVIDER_ID => vendor!(idcheck::idcardcert::IdCardCert::new(client)),
-        idcheck::checkphone::PROVIDER_ID => vendor!(idcheck::checkphone::CheckPhone::new(client)),
-        idcheck::facever::PROVIDER_ID => vendor!(idcheck::facever::FaceVer::new(client)),
-        idcheck::idenauthen::PROVIDER_ID => vendor!(idcheck::idenauthen::IdenAuthen::new(client)),
-        idcheck::checkone::PROVIDER_ID => vendor!(idcheck::checkone::CheckOne::new(client)),
-        other => {
-            return Err(format!(
-                "unknown provider {other:?}; one of: {}",
-                PROVIDERS.join(", ")
-            ));
-        }
-    })
+    idcheck::vendor_by_id(id, client, base_url, price).map_err(|e| e.to_string())
 }
 
 fn exit_code(result: &Result<Report, Error>) -> u8 {
