@@ -98,6 +98,11 @@ enum Command {
         /// One JSON object per photo, one per line.
         #[arg(long)]
         json: bool,
+        /// Make one image file fit and write it to OUT: re-encoded as a JPEG at the highest
+        /// quality from 90 down to 70 that fits, else made smaller (aspect ratio kept, never
+        /// below --min-side); copied unchanged if it already fits. Never overwrites the input.
+        #[arg(long, value_name = "OUT.jpg")]
+        fit: Option<PathBuf>,
     },
     /// Verify one person (a paid call) through one or more vendors in order, on the ledger of
     /// paid calls: an answer it holds is reused, not paid for again. Inputs are checked
@@ -432,11 +437,15 @@ fn main() -> ExitCode {
             max_base64_len,
             min_side,
             json,
+            fit,
         } => {
             let parser = FaceImageParser::new()
                 .max_base64_len(max_base64_len)
                 .min_side(min_side);
-            photo_command::run(&photos, parser, json)
+            match fit {
+                Some(output) => photo_command::fit(&photos, &output, parser, json),
+                None => photo_command::run(&photos, parser, json),
+            }
         }
         Command::Verify {
             provider,

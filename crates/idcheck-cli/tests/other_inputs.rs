@@ -174,3 +174,176 @@ fn an_unreadable_photo_file_is_a_usage_error() {
         stdout(&out)
     );
 }
+
+/// A 24-bit BMP of `width`×`height` noisy pixels (which compress badly, as photos do).
+fn noisy_bmp(width: u32, height: u32) -> Vec<u8> {
+    let row = (width * 3).next_multiple_of(4);
+    let size = 54 + row * height;
+    let mut out = b"BM".to_vec();
+    for field in [size, 0, 54, 40, width, height] {
+        out.extend_from_slice(&field.to_le_bytes());
+    }
+    out.extend_from_slice(&[1, 0, 24, 0]); // planes, bits per pixel
+    out.extend_from_slice(&[0; 24]); // no compression, sizes and palette left to defaults
+    let mut state = 0x2545_f491_u32;
+    for y in 0..height {
+        for x in 0..width {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = state % 64;
+            for base in [x * 150 / width, y * 150 / height, 90] {
+                out.push(u8::try_from(base + noise).unwrap());
+            }
+        }
+        out.resize(out.len() + usize::try_from(row - width * 3).unwrap(), 0);
+    }
+    out
+}
+
+#[test]
+fn photo_fit_writes_a_jpeg_within_the_limit() {
+    let original = noisy_bmp(300, 400);
+    let input = scratch_file("110105194912310021.bmp", &original);
+    let output = input.with_file_name("fitted.jpg");
+    let _ = std::fs::remove_file(&output);
+    let fit = |args: &[&str]| {
+        let mut all = vec!["photo"];
+        all.extend_from_slice(args);
+        idcheck(&all, None)
+    };
+    let out = fit(&["--fit", output.to_str().unwrap(), input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("[1] fitted: BMP 300×400, 480072 base64 chars → JPEG "),
+        "{text}"
+    );
+    assert!(!text.contains("110105194912310021"), "{text}");
+    let written = std::fs::read(&output).unwrap();
+    assert!(written.starts_with(&[0xFF, 0xD8]));
+    assert_eq!(std::fs::read(&input).unwrap(), original);
+    let out = idcheck(&["photo", output.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // JSON, a tighter limit: made smaller, never below the minimum side; replaces OUT.
+    let out = fit(&[
+        "--json",
+        "--max-base64-len",
+        "20000",
+        "--fit",
+        output.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["unchanged"], false, "{line}");
+    assert_eq!(line["from"]["format"], "BMP");
+    assert_eq!(line["from"]["width"], 300);
+    assert_eq!(line["to"]["format"], "JPEG");
+    let to = &line["to"];
+    assert!(to["base64_len"].as_u64().unwrap() <= 20_000, "{line}");
+    assert!(to["width"].as_u64().unwrap() >= 100, "{line}");
+    let ratio = to["height"].as_f64().unwrap() / to["width"].as_f64().unwrap();
+    assert!((ratio - 4.0 / 3.0).abs() < 0.02, "{line}");
+    assert_eq!(
+        std::fs::read(&output).unwrap().len().div_ceil(3) * 4,
+        usize::try_from(to["base64_len"].as_u64().unwrap()).unwrap()
+    );
+
+    // Impossible: said so, exit code 1, nothing written.
+    let _ = std::fs::remove_file(&output);
+    let out = fit(&[
+        "--max-base64-len",
+        "500",
+        "--fit",
+        output.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stdout(&out).starts_with(
+            "[1] cannot fit: photo cannot fit in 500 bytes of base64 without going below the recommended 100 px side: at 100×133 px"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!output.exists());
+
+    // Already within the limit: copied as it is.
+    let small = noisy_bmp(40, 30);
+    let small_input = scratch_file("small.bmp", &small);
+    let out = fit(&[
+        "--fit",
+        output.to_str().unwrap(),
+        small_input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        stdout(&out).starts_with("[1] already within the limit, copied unchanged: BMP 40×30"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("warning   40×30 px is below the recommended"));
+    assert_eq!(std::fs::read(&output).unwrap(), small);
+}
+
+#[test]
+fn photo_fit_refuses_what_it_cannot_do_safely() {
+    let original = noisy_bmp(120, 160);
+    let input = scratch_file("refuse.bmp", &original);
+    let stderr = |out: &std::process::Output| String::from_utf8(out.stderr.clone()).unwrap();
+
+    // Never over the input, whatever the spelling of the path.
+    let same = input.parent().unwrap().join(".").join("refuse.bmp");
+    for output in [&input, &same] {
+        let out = idcheck(
+            &[
+                "photo",
+                "--fit",
+                output.to_str().unwrap(),
+                input.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(
+            stderr(&out).contains("would overwrite the input file"),
+            "{out:?}"
+        );
+    }
+    assert_eq!(std::fs::read(&input).unwrap(), original);
+
+    // A directory that cannot take the output.
+    let out = idcheck(
+        &[
+            "photo",
+            "--fit",
+            "/nonexistent/idcheck/out.jpg",
+            input.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr(&out).starts_with(
+            "idcheck: cannot write the fitted photo: cannot create a file in the output's directory"
+        ),
+        "{out:?}"
+    );
+
+    // One image file, not several, a URL or standard input.
+    let output = input.with_file_name("refused.jpg");
+    for inputs in [
+        vec![input.to_str().unwrap(), input.to_str().unwrap()],
+        vec!["https://oss.example.com/face.jpg"],
+        vec!["-"],
+    ] {
+        let mut args = vec!["photo", "--fit", output.to_str().unwrap()];
+        args.extend(inputs);
+        let out = idcheck(&args, None);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(stderr(&out).starts_with("idcheck: --fit takes"), "{out:?}");
+    }
+    assert!(!output.exists());
+}
