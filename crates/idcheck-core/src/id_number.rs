@@ -145,15 +145,25 @@ impl IdParser {
     /// an impossible or implausible birthday, the check character, and in strict mode the
     /// address code (or the nationality code).
     pub fn parse(&self, input: &str) -> Result<IdNumber, IdError> {
-        if let Ok(bytes) = <&[u8; 18]>::try_from(input.as_bytes()) {
-            if let Some(result) = self.parse_ascii_18(bytes) {
-                return result;
-            }
+        let bytes = input.as_bytes();
+        let decided = if let Ok(bytes) = <&[u8; 18]>::try_from(bytes) {
+            self.parse_ascii_18(bytes)
+        } else if let Ok(bytes) = <&[u8; 15]>::try_from(bytes) {
+            self.parse_ascii_15(bytes)
+        } else if !bytes.is_empty() && all_ascii_digits(bytes) {
+            // One ASCII byte is one character.
+            return Err(IdError::WrongLength { found: bytes.len() });
+        } else {
+            return self.parse_general(input);
+        };
+        if matches!(decided, Err(IdError::Empty)) {
+            return self.parse_general(input);
         }
-        self.parse_general(input)
+        decided
     }
 
     /// The general path: normalise what people type, then check the digits one by one.
+    #[inline(never)]
     fn parse_general(self, input: &str) -> Result<IdNumber, IdError> {
         let (digits, len) = normalize(input)?;
         let code = six_digits(&digits);
@@ -200,17 +210,21 @@ impl IdParser {
                 });
             }
         }
+        if len == 18 && digits[0] == b'9' {
+            return self.finish_foreign(digits, birthday);
+        }
         self.finish(digits, len, code, birthday)
     }
 
     /// The fast path for the common case, exactly 18 ASCII bytes: the digit check, the address
     /// code, the birthday and the MOD 11-2 sum all come from two 64-bit words, a few multiplies
-    /// and no per-digit loop. `None` (nothing decided) for anything else — a byte that is not a
-    /// digit, a last character other than a digit or `X`/`x`, a foreigners' permanent residence
-    /// ID — which the general path then parses; every result it does give is the one the
-    /// general path gives (a property test checks this on every kind of input).
-    #[inline]
-    fn parse_ascii_18(self, bytes: &[u8; 18]) -> Option<Result<IdNumber, IdError>> {
+    /// and no per-digit loop. [`UNDECIDED`] for anything else — a byte that is not a digit, a
+    /// last character other than a digit or `X`/`x`, a foreigners' permanent residence ID —
+    /// which the general path then parses; every result it does give is the one the general
+    /// path gives (a property test checks this on every kind of input).
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // one body per path, no moves of the result between calls (measured)
+    fn parse_ascii_18(self, bytes: &[u8; 18]) -> Result<IdNumber, IdError> {
         let w1 = word(bytes, 0);
         let w2 = word(bytes, 8);
         let last = bytes[17];
@@ -219,12 +233,12 @@ impl IdParser {
         } else if last | 0x20 == b'x' {
             b'X'
         } else {
-            return None;
+            return UNDECIDED;
         };
         if !(is_eight_digits(w1) && is_eight_digits(w2) && bytes[16].is_ascii_digit())
             || bytes[0] == b'9'
         {
-            return None;
+            return UNDECIDED;
         }
         // Digit values, one per byte (every byte is at least b'0': no borrow).
         let d1 = w1 - ASCII_ZEROS;
@@ -236,29 +250,60 @@ impl IdParser {
         let code = province * 10_000 + lane(p1, 1) * 100 + lane(p1, 2);
         if !region::is_known_province(province) && code != TAIWAN_PERMIT_CODE {
             #[allow(clippy::cast_possible_truncation)] // two digits
-            return Some(Err(IdError::UnknownProvince {
+            return Err(IdError::UnknownProvince {
                 code: province as u8,
-            }));
+            });
         }
         let birthday = Ymd::new(lane(p1, 3) * 100 + lane(p2, 0), lane(p2, 1), lane(p2, 2));
-        if let Err(e) = self.check_birthday(birthday) {
-            return Some(Err(e));
-        }
+        self.check_birthday(birthday)?;
         let sum = weighted_sum(d1, d2) + 2 * u32::from(bytes[16] - b'0');
         let expected = CHECK_CHARS[(sum % 11) as usize];
         if check != expected {
-            return Some(Err(IdError::CheckCharacter {
+            return Err(IdError::CheckCharacter {
                 expected: char::from(expected),
                 found: char::from(check),
-            }));
+            });
         }
         let mut digits = *bytes;
         digits[17] = check;
-        Some(self.finish(digits, 18, code, birthday))
+        self.finish(digits, 18, code, birthday)
+    }
+
+    /// The fast path for exactly 15 ASCII bytes (first generation): the same words as
+    /// [`parse_ascii_18`](Self::parse_ascii_18), without a check character. [`UNDECIDED`]
+    /// unless all 15 are digits.
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // one body per path, no moves of the result between calls (measured)
+    fn parse_ascii_15(self, bytes: &[u8; 15]) -> Result<IdNumber, IdError> {
+        let Some((&w1, &w2)) = bytes.first_chunk::<8>().zip(bytes.last_chunk::<8>()) else {
+            return UNDECIDED;
+        };
+        let w1 = u64::from_le_bytes(w1);
+        // Bytes 7..15, shifted so that byte 8 is lowest (the top byte becomes 0).
+        let w2 = u64::from_le_bytes(w2);
+        if !(is_eight_digits(w1) && is_eight_digits(w2)) {
+            return UNDECIDED;
+        }
+        let p1 = digit_pairs(w1 - ASCII_ZEROS);
+        let p2 = digit_pairs((w2 - ASCII_ZEROS) >> 8);
+        let province = lane(p1, 0);
+        if !region::is_known_province(province) {
+            #[allow(clippy::cast_possible_truncation)] // two digits
+            return Err(IdError::UnknownProvince {
+                code: province as u8,
+            });
+        }
+        let code = province * 10_000 + lane(p1, 1) * 100 + lane(p1, 2);
+        let birthday = Ymd::new(1900 + lane(p1, 3), lane(p2, 0), lane(p2, 1));
+        self.check_birthday(birthday)?;
+        let mut digits = [b'0'; 18];
+        digits[..15].copy_from_slice(bytes);
+        self.finish(digits, 15, code, birthday)
     }
 
     /// The calendar, the earliest plausible year and the future, in that order.
-    #[inline]
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // one body per path, no moves of the result between calls (measured)
     fn check_birthday(self, date: Ymd) -> Result<(), IdError> {
         if !date.is_calendar_date() {
             return Err(IdError::ImpossibleDate {
@@ -282,8 +327,10 @@ impl IdParser {
         Ok(())
     }
 
-    /// The kind, the region record and the strict rules, once the digits are known to be right.
-    #[inline]
+    /// The kind, the region record and the strict rules, once the digits are known to be right
+    /// (not for a foreigners' permanent residence ID: see `finish_foreign`).
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // one body per path, no moves of the result between calls (measured)
     fn finish(
         self,
         digits: [u8; 18],
@@ -291,10 +338,7 @@ impl IdParser {
         code: u32,
         birthday: Ymd,
     ) -> Result<IdNumber, IdError> {
-        if len == 18 && digits[0] == b'9' {
-            return self.finish_foreign(digits, birthday);
-        }
-        let kind = if len == 15 {
+        let kind = if len == 15 || code < 810_000 {
             IdKind::Resident
         } else {
             match code {
@@ -347,6 +391,10 @@ impl IdParser {
         })
     }
 }
+
+/// What a fast path returns when it leaves the input to the general path. It never decides
+/// `Empty` itself (its input is 15 or 18 bytes, all digits), so the value is free to mean this.
+const UNDECIDED: Result<IdNumber, IdError> = Err(IdError::Empty);
 
 /// Eight bytes of the input as one little-endian word (byte `at` in the low byte).
 #[inline]
@@ -435,7 +483,8 @@ impl Ymd {
     }
 
     /// Whether the date exists. The leap-year rule is worked out only for 29 February.
-    #[inline]
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // hot, small, and otherwise left out of line (measured)
     const fn is_calendar_date(self) -> bool {
         const DAYS: [u8; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
         if self.month == 0 || self.month > 12 || self.day == 0 {
@@ -483,10 +532,16 @@ static KNOWN_PAST_DAY: AtomicU32 = AtomicU32::new(0);
 /// conversion to a calendar date, unless the day has changed since.
 static TODAY: AtomicU64 = AtomicU64::new(0);
 
+/// Whether `day` (`yyyymmdd`) is after today: one relaxed load for the usual birthday, the clock
+/// only for one after the last day seen.
+#[inline(always)]
+#[allow(clippy::inline_always)] // the common case is one load and one compare (measured)
 fn after_today(day: u32) -> bool {
-    if day <= KNOWN_PAST_DAY.load(Ordering::Relaxed) {
-        return false;
-    }
+    day > KNOWN_PAST_DAY.load(Ordering::Relaxed) && after_today_by_the_clock(day)
+}
+
+#[inline(never)]
+fn after_today_by_the_clock(day: u32) -> bool {
     let today = today_packed();
     if today > KNOWN_PAST_DAY.load(Ordering::Relaxed) {
         KNOWN_PAST_DAY.fetch_max(today, Ordering::Relaxed);
@@ -532,8 +587,16 @@ const fn is_eight_digits(x: u64) -> bool {
 }
 
 /// [`is_eight_digits`] of a slice: false unless it is eight bytes long.
+#[inline]
 fn eight_digits(chunk: &[u8]) -> bool {
     <[u8; 8]>::try_from(chunk).is_ok_and(|chunk| is_eight_digits(u64::from_le_bytes(chunk)))
+}
+
+/// Whether every byte is an ASCII digit, eight at a time.
+#[inline]
+fn all_ascii_digits(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    chunks.by_ref().all(eight_digits) && chunks.remainder().iter().all(u8::is_ascii_digit)
 }
 
 /// Turn what people type into ASCII digits: trim whitespace (including the ideographic space),
@@ -945,6 +1008,33 @@ mod tests {
             })
     }
 
+    /// 15-byte inputs: real and random address codes, real and impossible dates, now and then
+    /// one byte replaced by any ASCII byte.
+    fn fifteen_bytes() -> impl Strategy<Value = String> {
+        let codes: Vec<u32> = region::all_codes().collect();
+        let address = prop_oneof![
+            3 => (0..codes.len()).prop_map(move |i| codes[i]),
+            1 => 0u32..1_000_000,
+        ];
+        let date = prop_oneof![
+            3 => (0u32..100, 1u32..=12, 1u32..=31),
+            1 => (0u32..100, 0u32..100, 0u32..100),
+        ];
+        (
+            address,
+            date,
+            0u32..1000,
+            prop::option::weighted(0.2, (0usize..15, 0u8..128)),
+        )
+            .prop_map(|(code, (y, m, d), seq, typo)| {
+                let mut bytes = format!("{code:06}{y:02}{m:02}{d:02}{seq:03}").into_bytes();
+                if let Some((at, byte)) = typo {
+                    bytes[at] = byte;
+                }
+                String::from_utf8(bytes).unwrap()
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
 
@@ -952,7 +1042,14 @@ mod tests {
         /// the same number, kind, birthday and region, or the same error.
         #[test]
         fn fast_and_general_paths_agree(
-            input in prop_oneof![8 => eighteen_bytes(), 1 => "\\PC{18}", 1 => "[0-9xX]{18}"],
+            input in prop_oneof![
+                8 => eighteen_bytes(),
+                3 => fifteen_bytes(),
+                1 => "\\PC{18}",
+                1 => "[0-9xX]{18}",
+                1 => "[0-9]{0,24}",
+                1 => "[0-9 ]{13,20}",
+            ],
             strict in any::<bool>(),
             fixed_today in prop::option::of(0i64..80_000),
         ) {
@@ -961,10 +1058,15 @@ mod tests {
                 parser = parser.today(date(1860, 1, 1) + TimeDelta::days(days));
             }
             let general = project(parser.parse_general(&input));
-            if let Ok(bytes) = <&[u8; 18]>::try_from(input.as_bytes()) {
-                if let Some(fast) = parser.parse_ascii_18(bytes) {
-                    prop_assert_eq!(project(fast), general, "{:?}", input);
-                }
+            let fast = if let Ok(bytes) = <&[u8; 18]>::try_from(input.as_bytes()) {
+                parser.parse_ascii_18(bytes)
+            } else if let Ok(bytes) = <&[u8; 15]>::try_from(input.as_bytes()) {
+                parser.parse_ascii_15(bytes)
+            } else {
+                UNDECIDED
+            };
+            if !matches!(fast, Err(IdError::Empty)) {
+                prop_assert_eq!(project(fast), general, "{:?}", input);
             }
             prop_assert_eq!(project(parser.parse(&input)), general, "{:?}", input);
         }

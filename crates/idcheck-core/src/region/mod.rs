@@ -112,7 +112,8 @@ const fn build_provinces(regions: &[RegionRecord]) -> [bool; 100] {
     known
 }
 
-#[inline]
+#[inline(always)]
+#[allow(clippy::inline_always)] // three loads on the parse path (measured)
 pub(crate) fn record(code: u32) -> Option<&'static RegionRecord> {
     if code == TAIWAN_PERMIT_CODE {
         return Some(&TAIWAN_PERMIT);
