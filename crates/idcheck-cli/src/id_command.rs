@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use idcheck::core::{Nationality, NationalityStatus};
 use idcheck::{IdError, IdKind, IdNumber, IdParser, Region, RegionStatus, today_in_china};
 use serde::Serialize;
 
@@ -42,6 +43,15 @@ fn region_label(region: &Region) -> String {
     format!("{:06} {region}{note}", region.code())
 }
 
+fn nationality_label(nationality: Nationality) -> String {
+    let note = match nationality.status() {
+        NationalityStatus::Foreign => "",
+        NationalityStatus::China => " (China: not a foreigner's nationality)",
+        _ => " (not an assigned ISO 3166-1 code)",
+    };
+    format!("{nationality}{note}")
+}
+
 fn write_human(
     out: &mut dyn Write,
     index: usize,
@@ -58,12 +68,14 @@ fn write_human(
                 writeln!(out, "    age       {age}")?;
             }
             writeln!(out, "    sex       {}", id.sex())?;
-            match (id.region(), id.nationality_code()) {
-                (Some(region), _) => writeln!(out, "    region    {}", region_label(&region))?,
-                (None, Some(nationality)) => {
-                    writeln!(out, "    nationality code {nationality:03}")?;
-                }
-                (None, None) => {}
+            if let Some(region) = id.region() {
+                writeln!(out, "    region    {}", region_label(&region))?;
+            }
+            if let Some(province) = id.issuing_province() {
+                writeln!(out, "    issued in {:06} {province}", province.code())?;
+            }
+            if let Some(nationality) = id.nationality() {
+                writeln!(out, "    nationality {}", nationality_label(nationality))?;
             }
             if id.is_15_digit() {
                 writeln!(out, "    18-digit  {}", id.to_18().masked())?;
@@ -94,7 +106,28 @@ struct JsonDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     nationality_code: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    nationality: Option<JsonNationality>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuing_province: Option<JsonProvince>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<JsonRegion>,
+}
+
+/// A foreigners' permanent residence ID's nationality (digits 4–6).
+#[derive(Serialize)]
+struct JsonNationality {
+    numeric: String,
+    alpha3: Option<&'static str>,
+    name_zh: Option<&'static str>,
+    /// `foreign`, `china` or `unassigned`.
+    status: &'static str,
+}
+
+/// A foreigners' permanent residence ID's issuing province (digits 2–3).
+#[derive(Serialize)]
+struct JsonProvince {
+    code: String,
+    name: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -136,6 +169,20 @@ impl JsonLine {
                     age: id.age_on(today),
                     sex: id.sex().to_string(),
                     nationality_code: id.nationality_code(),
+                    nationality: id.nationality().map(|n| JsonNationality {
+                        numeric: format!("{:03}", n.numeric()),
+                        alpha3: n.alpha3(),
+                        name_zh: n.name_zh(),
+                        status: match n.status() {
+                            NationalityStatus::Foreign => "foreign",
+                            NationalityStatus::China => "china",
+                            _ => "unassigned",
+                        },
+                    }),
+                    issuing_province: id.issuing_province().map(|p| JsonProvince {
+                        code: format!("{:06}", p.code()),
+                        name: p.name(),
+                    }),
                     region: id.region().map(|r| {
                         let (status, abolished_in) = match r.status() {
                             RegionStatus::Current => ("current", None),

@@ -94,3 +94,66 @@ fn numbers_from_standard_input_as_json_lines() {
     assert_eq!(lines[1]["error"], "check character expected X, found 1");
     assert!(!stdout(&out).contains("11010519491231002X"));
 }
+
+#[test]
+fn a_foreigners_permanent_residence_id_shows_province_and_nationality() {
+    let out = idcheck(&["id", "911840199001010018", "911999199001010014"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for expected in [
+        "foreigners' permanent residence ID (2023 edition)",
+        "issued in 110000 北京市",
+        "nationality 美国 (USA, 840)",
+        "nationality 999 (not an assigned ISO 3166-1 code)",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(!text.contains("911840199001010018"), "{text}");
+
+    // Strict: an unassigned nationality and China are rejected; a bad issuing province always.
+    let out = idcheck(
+        &["id", "--strict", "911999199001010014", "911156199001010010"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("[1] invalid: nationality code 999 is not an assigned ISO 3166-1 code"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[2] invalid: nationality code 156 is China"),
+        "{text}"
+    );
+    let out = idcheck(&["id", "920840199001010019"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("invalid: unknown issuing province code 20"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_foreigners_permanent_residence_id_as_json() {
+    let out = idcheck(
+        &["id", "--json", "91239219850615002X", "911156199001010010"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["kind"], "foreign_permanent_resident");
+    assert_eq!(lines[0]["issuing_province"]["code"], "120000");
+    assert_eq!(lines[0]["issuing_province"]["name"], "天津市");
+    assert_eq!(lines[0]["nationality"]["numeric"], "392");
+    assert_eq!(lines[0]["nationality"]["alpha3"], "JPN");
+    assert_eq!(lines[0]["nationality"]["name_zh"], "日本");
+    assert_eq!(lines[0]["nationality"]["status"], "foreign");
+    assert_eq!(lines[0]["nationality_code"], 392);
+    assert!(lines[0].get("region").is_none());
+    assert_eq!(lines[1]["nationality"]["status"], "china");
+    assert!(!stdout(&out).contains("91239219850615002X"));
+}
