@@ -315,7 +315,8 @@ fn interleaved(corpus: &[&str]) {
             best[i] = best[i].min(start.elapsed());
         }
     }
-    let per = |d: Duration| d.as_secs_f64() * 1e9 / corpus.len() as f64;
+    let count = f64::from(u32::try_from(corpus.len()).unwrap());
+    let per = |d: Duration| d.as_secs_f64() * 1e9 / count;
     eprintln!(
         "corpus/interleaved: {} numbers, best of {PASSES} interleaved passes",
         corpus.len()
