@@ -37,8 +37,10 @@ impl FaceImage {
     /// by its EXIF orientation, transparency flattened onto white) and re-encoded as a baseline
     /// JPEG: at full size with the highest quality from 90 down to 70 that fits; if even
     /// quality 70 is too large, at the largest size that fits at quality 70 (found to within
-    /// 1.5 %, aspect ratio kept, never below the minimum side), then at the highest quality
-    /// that still fits at that size. The result is validated like any other photo.
+    /// 1.5 % in a few tries, aspect ratio kept, Catmull-Rom resampling, never below the minimum
+    /// side), then at the highest quality that still fits at that size. The result is
+    /// validated like any other photo. A 12-megapixel photo takes about a second (release
+    /// build), most of it decoding and resampling; memory peaks at a few times its pixel data.
     ///
     /// ```
     /// # use idcheck_core::{FaceImage, FaceImageError};
@@ -54,7 +56,8 @@ impl FaceImage {
     /// assert!(fitted.info().height() >= 100); // the recommended minimum side
     /// assert!(fitted.is_downscaled());
     /// println!("{fitted}"); // BMP 400×300, 480072 base64 chars → JPEG …×… q…, … base64 chars
-    /// std::fs::write(std::env::temp_dir().join("fitted.jpg"), fitted.bytes()).unwrap();
+    /// let jpeg: &[u8] = fitted.bytes(); // to write to a file
+    /// # let _ = jpeg;
     /// # Ok::<(), FaceImageError>(())
     /// ```
     ///
