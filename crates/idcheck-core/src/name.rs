@@ -65,11 +65,10 @@ impl Name {
     ///
     /// A [`NameError`] with the offending character's position.
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        let trimmed = input.trim_start_matches(is_trimmed);
-        let leading = input.len() - trimmed.len();
-        let trimmed = trimmed.trim_end_matches(is_trimmed);
-        // Character positions are 1-based in the input as given.
-        let first_position = input[..leading].chars().count() + 1;
+        let trimmed = trim(input);
+        let leading = trimmed.as_ptr() as usize - input.as_ptr() as usize;
+        // Character positions are 1-based in the input as given (counted only for an error).
+        let position = |offset: usize| input[..leading].chars().count() + 1 + offset;
 
         let mut name = Self {
             bytes: [0; MAX_BYTES],
@@ -81,29 +80,39 @@ impl Name {
         let mut chars = 0usize;
         let mut previous_was_dot = false;
         let mut first_dot_at = None;
-        // The first two characters, for the compound-surname check.
-        let mut first_two = ['\0'; 2];
-        for (offset, c) in trimmed.chars().enumerate() {
-            let position = first_position + offset;
-            let c = if is_dot(c) {
+        // The input is copied in runs: a run ends only at a dot typed as something other than
+        // U+00B7, which is written as U+00B7. `run_from` is where the pending run starts in
+        // `trimmed`, `run_to` where it goes in `bytes`.
+        let (mut run_from, mut run_to) = (0, 0);
+        // The first two characters (code points), for the compound-surname check.
+        let mut first_two = [0u32; 2];
+        let text = trimmed.as_bytes();
+        let mut at = 0;
+        while let Some((code_point, width)) = decode(text, at) {
+            let offset = chars;
+            // Han first: nearly every character is one (the two sets do not overlap).
+            let c = char::from_u32(code_point).unwrap_or(char::REPLACEMENT_CHARACTER);
+            if is_han_code_point(code_point) {
+                previous_was_dot = false;
+            } else if is_dot(c) {
                 if chars == 0 {
-                    return Err(NameError::LeadingDot { position });
+                    return Err(NameError::LeadingDot {
+                        position: position(offset),
+                    });
                 }
                 if previous_was_dot {
-                    return Err(NameError::DoubledDot { position });
+                    return Err(NameError::DoubledDot {
+                        position: position(offset),
+                    });
                 }
                 previous_was_dot = true;
                 first_dot_at.get_or_insert(len);
-                MIDDLE_DOT
-            } else if is_han(c) {
-                previous_was_dot = false;
-                c
             } else {
                 return Err(NameError::InvalidCharacter {
-                    position,
+                    position: position(offset),
                     class: CharClass::of(c),
                 });
-            };
+            }
             if chars == Self::MAX_CHARS {
                 return Err(NameError::TooLong {
                     found: trimmed.chars().count(),
@@ -111,17 +120,30 @@ impl Name {
                 });
             }
             if chars < 2 {
-                first_two[chars] = c;
+                first_two[chars] = code_point;
             }
-            len += c.encode_utf8(&mut name.bytes[len..]).len();
+            if previous_was_dot && c != MIDDLE_DOT {
+                // At most MAX_CHARS characters so far, each at most 4 bytes: within `bytes`.
+                let run = &text[run_from..at];
+                name.bytes[run_to..run_to + run.len()].copy_from_slice(run);
+                run_to += run.len();
+                run_to += MIDDLE_DOT.encode_utf8(&mut name.bytes[run_to..]).len();
+                run_from = at + width;
+                len += MIDDLE_DOT.len_utf8();
+            } else {
+                len += width;
+            }
             chars += 1;
+            at += width;
         }
+        // The last run; `len` (at most MAX_BYTES) is where it ends.
+        name.bytes[run_to..len].copy_from_slice(&trimmed.as_bytes()[run_from..]);
         if chars == 0 {
             return Err(NameError::Empty);
         }
         if previous_was_dot {
             return Err(NameError::TrailingDot {
-                position: first_position + chars - 1,
+                position: position(chars - 1),
             });
         }
         if chars < Self::MIN_CHARS {
@@ -134,9 +156,9 @@ impl Name {
             Some(dot) => dot,
             // A compound surname when a given name follows, else one character.
             None if chars >= 3 && is_compound_surname(first_two[0], first_two[1]) => {
-                first_two[0].len_utf8() + first_two[1].len_utf8()
+                utf8_len(first_two[0]) + utf8_len(first_two[1])
             }
-            None => first_two[0].len_utf8(),
+            None => utf8_len(first_two[0]),
         };
         // MAX_BYTES (128) and MAX_CHARS fit in a byte.
         name.len = u8::try_from(len).unwrap_or(u8::MAX);
@@ -171,16 +193,28 @@ impl Name {
     }
 }
 
-/// The compound surnames as `(first << 32) | second` code points, sorted: a binary search of
-/// 61 integers (six comparisons) instead of comparing the name against each surname in turn.
-static COMPOUND_SURNAME_KEYS: [u64; COMPOUND_SURNAMES.len()] = compound_surname_keys();
+/// Slots of the compound-surname hash table (a power of two).
+const SURNAME_SLOTS: usize = 512;
+/// A multiplier under which the 61 keys land in 61 different slots, found at compile time.
+const SURNAME_MULTIPLIER: u64 = surname_multiplier();
+/// The keys at their slots (`EMPTY_SLOT` where none): a lookup is one multiply, one load, one compare,
+/// whatever the name, instead of comparing against each surname in turn.
+static SURNAME_TABLE: [u64; SURNAME_SLOTS] = surname_table();
+/// Not a key: code points have at most 21 bits.
+const EMPTY_SLOT: u64 = u64::MAX;
 
-const fn surname_key(first: char, second: char) -> u64 {
+const fn surname_key(first: u32, second: u32) -> u64 {
     ((first as u64) << 32) | second as u64
 }
 
-/// Decodes the first two characters of each surname (all in the Basic Multilingual Plane, three
-/// bytes of UTF-8 each, as the unit test checks) and sorts the keys, at compile time.
+#[allow(clippy::cast_possible_truncation)] // the top 9 bits
+const fn surname_slot(key: u64, multiplier: u64) -> usize {
+    (key.wrapping_mul(multiplier) >> (64 - SURNAME_SLOTS.trailing_zeros())) as usize
+}
+
+/// The compound surnames as `(first << 32) | second` code points, sorted: decodes the first two
+/// characters of each surname (all in the Basic Multilingual Plane, three bytes of UTF-8 each,
+/// as the unit test checks), at compile time.
 const fn compound_surname_keys() -> [u64; COMPOUND_SURNAMES.len()] {
     const fn three_byte_char(bytes: &[u8], at: usize) -> u32 {
         assert!(bytes[at] & 0xF0 == 0xE0, "three-byte UTF-8 expected");
@@ -193,7 +227,7 @@ const fn compound_surname_keys() -> [u64; COMPOUND_SURNAMES.len()] {
     while i < keys.len() {
         let bytes = COMPOUND_SURNAMES[i].as_bytes();
         assert!(bytes.len() == 6, "two three-byte characters expected");
-        keys[i] = ((three_byte_char(bytes, 0) as u64) << 32) | three_byte_char(bytes, 3) as u64;
+        keys[i] = surname_key(three_byte_char(bytes, 0), three_byte_char(bytes, 3));
         // Insertion sort: 61 keys, once, at compile time.
         let mut j = i;
         while j > 0 && keys[j - 1] > keys[j] {
@@ -207,16 +241,74 @@ const fn compound_surname_keys() -> [u64; COMPOUND_SURNAMES.len()] {
     keys
 }
 
-fn is_compound_surname(first: char, second: char) -> bool {
-    COMPOUND_SURNAME_KEYS
-        .binary_search(&surname_key(first, second))
-        .is_ok()
+/// The first odd multiplier (from the golden ratio upwards) that gives every key its own slot.
+/// With 61 keys in 512 slots about one candidate in 36 works.
+const fn surname_multiplier() -> u64 {
+    let keys = compound_surname_keys();
+    let mut multiplier: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut tries = 0;
+    while tries < 100_000 {
+        let mut used = [false; SURNAME_SLOTS];
+        let mut ok = true;
+        let mut i = 0;
+        while i < keys.len() {
+            let slot = surname_slot(keys[i], multiplier);
+            if used[slot] {
+                ok = false;
+                break;
+            }
+            used[slot] = true;
+            i += 1;
+        }
+        if ok {
+            return multiplier;
+        }
+        multiplier = multiplier.wrapping_add(2);
+        tries += 1;
+    }
+    panic!("no collision-free multiplier for the compound surnames");
+}
+
+const fn surname_table() -> [u64; SURNAME_SLOTS] {
+    let keys = compound_surname_keys();
+    let mut table = [EMPTY_SLOT; SURNAME_SLOTS];
+    let mut i = 0;
+    while i < keys.len() {
+        table[surname_slot(keys[i], SURNAME_MULTIPLIER)] = keys[i];
+        i += 1;
+    }
+    table
+}
+
+#[inline]
+fn is_compound_surname(first: u32, second: u32) -> bool {
+    let key = surname_key(first, second);
+    SURNAME_TABLE[surname_slot(key, SURNAME_MULTIPLIER)] == key
+}
+
+/// `input` without the characters [`is_trimmed`] takes from both ends. A name that starts and
+/// ends with a character of U+4000–U+9FFF (three bytes of UTF-8, lead byte E4–E9: nearly every
+/// name) has nothing to trim, which two byte comparisons tell.
+#[inline]
+fn trim(input: &str) -> &str {
+    let bytes = input.as_bytes();
+    let han_lead = |b: u8| (0xE4..=0xE9).contains(&b);
+    match (bytes.first(), bytes.len().checked_sub(3).map(|i| bytes[i])) {
+        (Some(&first), Some(last)) if han_lead(first) && han_lead(last) => input,
+        _ => input.trim_matches(is_trimmed),
+    }
 }
 
 /// Characters trimmed from both ends: whitespace, and the invisible ones that ride along when a
-/// name is pasted (BOM, zero-width space).
+/// name is pasted (BOM, zero-width space). No whitespace lies above U+3000, so a Chinese
+/// character is answered by one comparison instead of a Unicode table lookup.
+#[inline]
 fn is_trimmed(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{FEFF}' | '\u{200B}')
+    if c > '\u{3000}' {
+        c == '\u{FEFF}'
+    } else {
+        c.is_whitespace() || c == '\u{200B}'
+    }
 }
 
 /// The middle-dot forms people type between the parts of a transliterated name.
@@ -234,6 +326,39 @@ fn is_dot(c: char) -> bool {
             | '\u{FF0E}' // ． full-width full stop
             | '.'
     )
+}
+
+/// Bytes of UTF-8 for a code point.
+const fn utf8_len(code_point: u32) -> usize {
+    match code_point {
+        0..0x80 => 1,
+        0x80..0x800 => 2,
+        0x800..0x1_0000 => 3,
+        _ => 4,
+    }
+}
+
+/// The code point starting at byte `at` of valid UTF-8 and its width in bytes; `None` at the
+/// end. Decodes without the general iterator's bookkeeping: a name is a handful of characters.
+#[inline]
+fn decode(text: &[u8], at: usize) -> Option<(u32, usize)> {
+    let lead = u32::from(*text.get(at)?);
+    let next = |i: usize| u32::from(text.get(at + i).copied().unwrap_or(0) & 0x3F);
+    Some(match lead {
+        0..0x80 => (lead, 1),
+        0x80..0xE0 => ((lead & 0x1F) << 6 | next(1), 2),
+        0xE0..0xF0 => ((lead & 0x0F) << 12 | next(1) << 6 | next(2), 3),
+        _ => (
+            (lead & 0x07) << 18 | next(1) << 12 | next(2) << 6 | next(3),
+            4,
+        ),
+    })
+}
+
+/// [`is_han`] of a code point, the common block tested first.
+#[inline]
+fn is_han_code_point(code_point: u32) -> bool {
+    (0x4E00..=0x9FFF).contains(&code_point) || char::from_u32(code_point).is_some_and(is_han)
 }
 
 /// Chinese characters, including every supplementary-plane extension.
@@ -329,6 +454,107 @@ impl<'de> serde::Deserialize<'de> for Name {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The parse as first written (decode, re-encode every character, compare the first two
+    /// with each compound surname in turn): the reference the faster one must match.
+    fn reference(input: &str) -> Result<(String, usize, String), NameError> {
+        let trimmed = input.trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '\u{FEFF}' | '\u{200B}')
+        });
+        let leading = input.len() - trimmed.len();
+        let trimmed = trimmed
+            .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\u{FEFF}' | '\u{200B}'));
+        let first_position = input[..leading].chars().count() + 1;
+        let mut text = String::new();
+        let mut chars = 0;
+        let mut previous_was_dot = false;
+        let mut first_dot_at = None;
+        for (offset, c) in trimmed.chars().enumerate() {
+            let position = first_position + offset;
+            let c = if is_dot(c) {
+                if chars == 0 {
+                    return Err(NameError::LeadingDot { position });
+                }
+                if previous_was_dot {
+                    return Err(NameError::DoubledDot { position });
+                }
+                previous_was_dot = true;
+                first_dot_at.get_or_insert(text.len());
+                MIDDLE_DOT
+            } else if is_han(c) {
+                previous_was_dot = false;
+                c
+            } else {
+                let class = CharClass::of(c);
+                return Err(NameError::InvalidCharacter { position, class });
+            };
+            if chars == Name::MAX_CHARS {
+                let found = trimmed.chars().count();
+                return Err(NameError::TooLong {
+                    found,
+                    max: Name::MAX_CHARS,
+                });
+            }
+            text.push(c);
+            chars += 1;
+        }
+        if chars == 0 {
+            return Err(NameError::Empty);
+        }
+        if previous_was_dot {
+            return Err(NameError::TrailingDot {
+                position: first_position + chars - 1,
+            });
+        }
+        if chars < Name::MIN_CHARS {
+            return Err(NameError::TooShort {
+                found: chars,
+                min: Name::MIN_CHARS,
+            });
+        }
+        let shown = first_dot_at.unwrap_or_else(|| {
+            let two: String = text.chars().take(2).collect();
+            if chars >= 3 && COMPOUND_SURNAMES.contains(&two.as_str()) {
+                two.len()
+            } else {
+                text.chars().next().map_or(0, char::len_utf8)
+            }
+        });
+        let masked: String = text[..shown]
+            .chars()
+            .chain(
+                text[shown..]
+                    .chars()
+                    .map(|c| if c == MIDDLE_DOT { c } else { '*' }),
+            )
+            .collect();
+        Ok((text, chars, masked))
+    }
+
+    fn typed_names() -> impl Strategy<Value = String> {
+        let surnames: Vec<char> = COMPOUND_SURNAMES.iter().flat_map(|s| s.chars()).collect();
+        let pieces = prop_oneof![
+            6 => prop::sample::select(surnames),
+            3 => proptest::char::range('\u{4E00}', '\u{9FFF}'),
+            1 => proptest::char::range('\u{20000}', '\u{2000F}'),
+            2 => prop::sample::select(vec!['·', '•', '.', '．', '・']),
+            1 => prop::sample::select(vec![' ', '\u{3000}', '\u{FEFF}', '\u{200B}', 'a', '3']),
+            1 => any::<char>(),
+        ];
+        proptest::collection::vec(pieces, 0..40).prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+        #[test]
+        fn parse_matches_the_reference(input in typed_names()) {
+            let parsed = Name::parse(&input)
+                .map(|n| (n.as_str().to_owned(), n.char_count(), n.masked().to_string()));
+            prop_assert_eq!(parsed, reference(&input), "{:?}", input);
+        }
+    }
 
     #[test]
     fn compound_surnames_are_two_han_characters() {
@@ -339,15 +565,56 @@ mod tests {
     }
 
     #[test]
-    fn the_sorted_keys_find_every_compound_surname_and_nothing_else() {
-        assert!(COMPOUND_SURNAME_KEYS.is_sorted());
+    fn decode_agrees_with_chars() {
+        let text: String = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .collect();
+        let mut at = 0;
+        for c in text.chars() {
+            let (code_point, width) = decode(text.as_bytes(), at).unwrap();
+            assert_eq!((code_point, width), (u32::from(c), c.len_utf8()));
+            assert_eq!(utf8_len(code_point), width);
+            at += width;
+        }
+        assert_eq!(decode(text.as_bytes(), at), None);
+    }
+
+    #[test]
+    fn is_trimmed_is_whitespace_bom_and_zero_width_space() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            assert_eq!(
+                is_trimmed(c),
+                c.is_whitespace() || matches!(c, '\u{FEFF}' | '\u{200B}'),
+                "{:04X}",
+                u32::from(c)
+            );
+        }
+    }
+
+    #[test]
+    fn the_table_finds_every_compound_surname_and_nothing_else() {
+        let keys = compound_surname_keys();
+        assert!(keys.is_sorted() && keys.windows(2).all(|w| w[0] < w[1]));
         for surname in COMPOUND_SURNAMES {
             let mut chars = surname.chars();
             let (first, second) = (chars.next().unwrap(), chars.next().unwrap());
+            let (first, second) = (u32::from(first), u32::from(second));
             assert!(is_compound_surname(first, second), "{surname}");
             assert!(!is_compound_surname(second, first), "{surname} reversed");
         }
-        assert!(!is_compound_surname('王', '小'));
-        assert!(!is_compound_surname('欧', '\0'));
+        assert!(!is_compound_surname(u32::from('王'), u32::from('小')));
+        assert!(!is_compound_surname(u32::from('欧'), 0));
+        assert!(!is_compound_surname(0, 0));
+        assert_eq!(
+            SURNAME_TABLE.iter().filter(|&&k| k != EMPTY_SLOT).count(),
+            61
+        );
+        // Every other pair of common characters is not a compound surname.
+        let common = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘";
+        for first in common.chars() {
+            for second in common.chars() {
+                assert!(!is_compound_surname(u32::from(first), u32::from(second)));
+            }
+        }
     }
 }
