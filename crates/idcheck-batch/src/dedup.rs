@@ -33,18 +33,23 @@ pub(crate) enum Seen {
 pub(crate) struct Dedup {
     /// Words of each packed key: 2 (ID number, name) or 3 (and a mobile).
     width: usize,
-    /// Distinct index → its packed key (zeros for a key that did not pack).
-    words: Vec<u64>,
-    /// Distinct index → the row it was first seen on.
-    first_rows: Vec<u32>,
-    /// Open addressing, linear probing: distinct index + 1 of a packed key, 0 for empty.
+    /// One record per distinct request, in the order first seen: its packed key as pairs of
+    /// 32-bit halves (the first word [`SPILLED`] for a key that did not pack), then the row it
+    /// was first seen on; a lookup reads one record.
+    records: Vec<u32>,
+    /// Records so far.
+    count: usize,
+    /// Open addressing, linear probing: 0 for empty, else a tag (the top bits of the key's
+    /// hash) above the distinct index + 1 of a packed key.
     slots: Vec<u32>,
-    packed: usize,
     /// Keys that do not pack (long or rare names, photos), by their bytes.
     spilled: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
     hasher: foldhash::fast::RandomState,
     scratch: Vec<u8>,
 }
+
+/// The first word of a record whose key did not pack: no packed ID number reaches it.
+const SPILLED: u64 = u64::MAX;
 
 /// Slots at first (grows by doubling).
 const INITIAL_SLOTS: usize = 1024;
@@ -54,100 +59,154 @@ impl Dedup {
     pub(crate) fn new(with_mobile: bool) -> Self {
         Self {
             width: if with_mobile { 3 } else { 2 },
-            words: Vec::new(),
-            first_rows: Vec::new(),
+            records: Vec::new(),
+            count: 0,
             slots: vec![0; INITIAL_SLOTS],
-            packed: 0,
             spilled: HashMap::default(),
             hasher: foldhash::fast::RandomState::default(),
             scratch: Vec::new(),
         }
     }
 
+    /// `u32`s in a record.
+    fn stride(&self) -> usize {
+        self.width * 2 + 1
+    }
+
     /// Distinct requests so far.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.first_rows.len()
+        self.count
     }
 
     /// Finds the request of `parts`, first seen on `row` if it is new. `row` is at most
     /// [`MAX_ROWS`].
     pub(crate) fn see(&mut self, parts: &KeyParts<'_>, row: u64) -> Seen {
         let row = u32::try_from(row).unwrap_or(u32::MAX);
-        match pack(parts, self.width) {
-            Some(key) => self.see_packed(&key, row),
-            None => {
-                spill(parts, &mut self.scratch);
-                let next = self.first_rows.len();
-                if let Some(&distinct) = self.spilled.get(self.scratch.as_slice()) {
-                    let distinct = distinct as usize;
-                    return Seen::Again {
-                        distinct,
-                        first_row: u64::from(self.first_rows[distinct]),
-                    };
-                }
-                self.spilled.insert(
-                    self.scratch.as_slice().into(),
-                    u32::try_from(next).unwrap_or(u32::MAX),
-                );
-                self.words.extend(std::iter::repeat_n(0, self.width));
-                self.first_rows.push(row);
-                Seen::First(next)
-            }
+        if let Some(key) = pack(parts, self.width) {
+            return self.see_packed(&key, row);
         }
+        spill(parts, &mut self.scratch);
+        let next = self.len();
+        if let Some(&distinct) = self.spilled.get(self.scratch.as_slice()) {
+            let distinct = distinct as usize;
+            return Seen::Again {
+                distinct,
+                first_row: u64::from(self.first_row(distinct)),
+            };
+        }
+        self.spilled.insert(
+            self.scratch.as_slice().into(),
+            u32::try_from(next).unwrap_or(u32::MAX),
+        );
+        self.push(&[SPILLED; 3], row);
+        self.grow_if_full();
+        Seen::First(next)
+    }
+
+    fn push(&mut self, key: &[u64; 3], row: u32) {
+        for word in &key[..self.width] {
+            #[allow(clippy::cast_possible_truncation)] // the two halves
+            self.records
+                .extend_from_slice(&[*word as u32, (word >> 32) as u32]);
+        }
+        self.records.push(row);
+        self.count += 1;
     }
 
     fn key_of(&self, distinct: usize) -> [u64; 3] {
-        let mut key = [0; 3];
-        let at = distinct * self.width;
-        key[..self.width].copy_from_slice(&self.words[at..at + self.width]);
-        key
+        let at = distinct * self.stride();
+        let halves = &self.records[at..at + self.width * 2];
+        let word = |i: usize| {
+            halves
+                .get(2 * i..2 * i + 2)
+                .map_or(0, |h| u64::from(h[0]) | u64::from(h[1]) << 32)
+        };
+        [word(0), word(1), word(2)]
+    }
+
+    fn first_row(&self, distinct: usize) -> u32 {
+        self.records[distinct * self.stride() + self.width * 2]
+    }
+
+    /// Bits of a slot below its tag: the slots' count is `1 << shift`, and a slot holds a
+    /// distinct index + 1, always below it.
+    fn shift(&self) -> u32 {
+        self.slots.len().trailing_zeros()
     }
 
     fn see_packed(&mut self, key: &[u64; 3], row: u32) -> Seen {
-        let mask = self.slots.len() - 1;
+        let hash = self.hasher.hash_one(key);
+        let (shift, mask) = (self.shift(), self.slots.len() - 1);
+        // The hash's top bits tag the slot: most probes are settled without reading a key.
+        let tag = tag(hash, shift);
         #[allow(clippy::cast_possible_truncation)] // the low bits pick the slot
-        let mut at = self.hasher.hash_one(key) as usize & mask;
+        let mut at = hash as usize & mask;
         loop {
             let slot = self.slots[at];
             if slot == 0 {
                 break;
             }
-            let distinct = slot as usize - 1;
-            if self.key_of(distinct) == *key {
-                return Seen::Again {
-                    distinct,
-                    first_row: u64::from(self.first_rows[distinct]),
-                };
+            if slot >> shift == tag {
+                let distinct = (slot & low_bits(shift)) as usize - 1;
+                if self.key_of(distinct) == *key {
+                    return Seen::Again {
+                        distinct,
+                        first_row: u64::from(self.first_row(distinct)),
+                    };
+                }
             }
             at = (at + 1) & mask;
         }
-        let distinct = self.first_rows.len();
-        self.words.extend_from_slice(&key[..self.width]);
-        self.first_rows.push(row);
-        self.slots[at] = u32::try_from(distinct + 1).unwrap_or(u32::MAX);
-        self.packed += 1;
-        // At most three quarters full: probes stay short.
-        if self.packed * 4 > self.slots.len() * 3 {
-            self.grow();
-        }
+        let distinct = self.len();
+        self.push(key, row);
+        self.slots[at] = slot(tag, distinct, shift);
+        self.grow_if_full();
         Seen::First(distinct)
     }
 
+    /// Doubles the slots once the distinct requests (packed or not) fill three quarters:
+    /// probes stay short, and every index + 1 stays below the tag.
+    fn grow_if_full(&mut self) {
+        if self.len() * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+    }
+
+    /// Doubles the slots and puts every packed key back, reading the records in order.
     fn grow(&mut self) {
-        let doubled = vec![0; self.slots.len() * 2];
-        let old = std::mem::replace(&mut self.slots, doubled);
-        let mask = self.slots.len() - 1;
-        for slot in old.into_iter().filter(|&s| s != 0) {
-            let key = self.key_of(slot as usize - 1);
+        self.slots = vec![0; self.slots.len() * 2];
+        let (shift, mask) = (self.shift(), self.slots.len() - 1);
+        for distinct in 0..self.len() {
+            let key = self.key_of(distinct);
+            if key[0] == SPILLED {
+                continue;
+            }
+            let hash = self.hasher.hash_one(key);
             #[allow(clippy::cast_possible_truncation)] // the low bits pick the slot
-            let mut at = self.hasher.hash_one(key) as usize & mask;
+            let mut at = hash as usize & mask;
             while self.slots[at] != 0 {
                 at = (at + 1) & mask;
             }
-            self.slots[at] = slot;
+            self.slots[at] = slot(tag(hash, shift), distinct, shift);
         }
     }
+}
+
+/// The tag of `hash` in a slot whose low `shift` bits hold an index.
+fn tag(hash: u64, shift: u32) -> u32 {
+    #[allow(clippy::cast_possible_truncation)] // at most 32 bits
+    let tag = hash.checked_shr(32 + shift).unwrap_or(0) as u32;
+    tag
+}
+
+fn low_bits(shift: u32) -> u32 {
+    1_u32.checked_shl(shift).map_or(u32::MAX, |b| b - 1)
+}
+
+/// A slot: the tag above the distinct index + 1.
+fn slot(tag: u32, distinct: usize, shift: u32) -> u32 {
+    let index = u32::try_from(distinct + 1).unwrap_or(u32::MAX);
+    tag.checked_shl(shift).unwrap_or(0) | index
 }
 
 /// The key in `width` words, or `None` when it does not fit (a photo, a name of more than

@@ -470,8 +470,8 @@ pub fn load_photo(
 /// A salted SHA-256 of the request's inputs (and the photo's source), hex: the key of a
 /// distinct request within one run, without personal data.
 pub(crate) fn run_key(request: &Request, photo_source: &str, salt: &[u8; 32]) -> String {
-    let key = CacheKey::naming_photo(request, salt, photo_source);
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let key = CacheKey::naming_photo(request, salt, photo_source);
     let mut hex = String::with_capacity(64);
     for byte in key.as_bytes() {
         hex.push(char::from(HEX[usize::from(byte >> 4)]));

@@ -149,7 +149,9 @@ impl<'w> LineWriter<'w> {
         }
         self.lines += 1;
         if self.buffer.len() >= FLUSH_AT {
-            self.sink.write_all(&self.buffer).map_err(write_error)?;
+            self.sink
+                .write_all(&self.buffer)
+                .map_err(|e| write_error(&e))?;
             self.buffer.clear();
         }
         Ok(())
@@ -157,9 +159,11 @@ impl<'w> LineWriter<'w> {
 
     /// Writes what is buffered and flushes the sink.
     pub(crate) fn finish(mut self) -> Result<(), String> {
-        self.sink.write_all(&self.buffer).map_err(write_error)?;
+        self.sink
+            .write_all(&self.buffer)
+            .map_err(|e| write_error(&e))?;
         self.buffer.clear();
-        self.sink.flush().map_err(write_error)
+        self.sink.flush().map_err(|e| write_error(&e))
     }
 
     fn csv(&mut self, line: &Line<'_>) {
@@ -171,9 +175,14 @@ impl<'w> LineWriter<'w> {
         out.push(b',');
         csv_field(out, line.status);
         out.push(b',');
-        for text in answer_texts(line.answer) {
-            csv_field(out, text);
-            out.push(b',');
+        match line.answer {
+            None => out.extend_from_slice(b",,,,,"),
+            Some(_) => {
+                for text in answer_texts(line.answer) {
+                    csv_field(out, text);
+                    out.push(b',');
+                }
+            }
         }
         push_u64(out, u64::from(line.billed_calls));
         out.push(b',');
@@ -245,6 +254,17 @@ fn answer_texts(answer: Option<&Answer>) -> [&str; 5] {
 /// the name and the mobile.
 fn shown(out: &mut Vec<u8>, shown: &Shown<'_>, scratch: &mut String, json: bool) {
     let field = if json { json_string } else { csv_field };
+    // Masks and lengths are digits, `*`, `X`, Chinese characters, dots and `( characters)`:
+    // nothing to quote or escape.
+    let plain = |out: &mut Vec<u8>, text: &str| {
+        if json {
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(text.as_bytes());
+        }
+    };
     let between = |out: &mut Vec<u8>, key: &str| {
         if json {
             out.extend_from_slice(b",\"");
@@ -256,13 +276,13 @@ fn shown(out: &mut Vec<u8>, shown: &Shown<'_>, scratch: &mut String, json: bool)
     };
     match shown {
         Shown::Masked { id, name, mobile } => {
-            field(out, id.masked().as_str());
+            plain(out, id.masked().as_str());
             between(out, "name");
             scratch.clear();
             let _ = write!(scratch, "{}", name.masked());
-            field(out, scratch);
+            plain(out, scratch);
             between(out, "mobile");
-            field(
+            plain(
                 out,
                 mobile
                     .map(Mobile::masked)
@@ -279,7 +299,7 @@ fn shown(out: &mut Vec<u8>, shown: &Shown<'_>, scratch: &mut String, json: bool)
                 if *length > 0 {
                     let _ = write!(scratch, "({length} characters)");
                 }
-                field(out, scratch);
+                plain(out, scratch);
             }
         }
         Shown::AsGiven { id, name, mobile } => {
@@ -364,7 +384,7 @@ fn json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-fn write_error(e: std::io::Error) -> String {
+fn write_error(e: &std::io::Error) -> String {
     format!("cannot write the output: {e}")
 }
 

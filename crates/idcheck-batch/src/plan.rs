@@ -79,14 +79,13 @@ impl Plan {
                 Status::Rejected(reason) => {
                     let lengths = [cells.id, cells.name, cells.mobile]
                         .map(|cell| index(cell.chars().count()));
-                    let reason = match reason_index.get(reason) {
-                        Some(&at) => at,
-                        None => {
-                            plan.reasons.push(reason.into());
-                            let at = index(plan.reasons.len() - 1);
-                            reason_index.insert(reason.into(), at);
-                            at
-                        }
+                    let reason = if let Some(&at) = reason_index.get(reason) {
+                        at
+                    } else {
+                        plan.reasons.push(reason.into());
+                        let at = index(plan.reasons.len() - 1);
+                        reason_index.insert(reason.into(), at);
+                        at
                     };
                     plan.rejections.push(Rejection { reason, lengths });
                     Planned::Rejected(index(plan.rejections.len() - 1))

@@ -426,14 +426,30 @@ pub(crate) struct TextReader<R> {
     out: Vec<u8>,
     out_start: usize,
     out_end: usize,
-    inner_done: bool,
-    decoded_all: bool,
+    input: Input,
     /// UTF-8 bytes handed out so far, and where the current row started.
     passed: u64,
     row_start: u64,
     limit: u64,
-    too_long: bool,
-    changed: bool,
+    failure: Option<Failure>,
+}
+
+/// How far the undecoded input is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Input {
+    /// More may come.
+    Reading,
+    /// The end was read; some may still be decoded.
+    Drained,
+    /// Everything is decoded.
+    Decoded,
+}
+
+/// Why a [`TextReader`] stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    TooLong,
+    Changed,
 }
 
 /// Bytes decoded at a time.
@@ -454,13 +470,11 @@ impl<R: Read> TextReader<R> {
             out: vec![0; buffers * 2],
             out_start: 0,
             out_end: 0,
-            inner_done: false,
-            decoded_all: false,
+            input: Input::Reading,
             passed: 0,
             row_start: 0,
             limit: MAX_ROW_BYTES,
-            too_long: false,
-            changed: false,
+            failure: None,
         }
     }
 
@@ -477,12 +491,12 @@ impl<R: Read> TextReader<R> {
 
     /// Whether reading stopped at a row over [`MAX_ROW_BYTES`].
     pub(crate) fn too_long(&self) -> bool {
-        self.too_long
+        self.failure == Some(Failure::TooLong)
     }
 
     /// Whether reading stopped at bytes that are no longer the encoding the file was found in.
     pub(crate) fn changed(&self) -> bool {
-        self.changed
+        self.failure == Some(Failure::Changed)
     }
 
     fn decode_into(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -493,13 +507,15 @@ impl<R: Read> TextReader<R> {
                 self.out_start += n;
                 return Ok(n);
             }
-            if self.decoded_all {
+            if self.input == Input::Decoded {
                 return Ok(0);
             }
-            if self.raw_start == self.raw_end && !self.inner_done {
+            if self.raw_start == self.raw_end && self.input == Input::Reading {
                 self.raw_start = 0;
                 self.raw_end = read_some(&mut self.inner, &mut self.raw)?;
-                self.inner_done = self.raw_end == 0;
+                if self.raw_end == 0 {
+                    self.input = Input::Drained;
+                }
             }
             let Some(decoder) = self.decoder.as_mut() else {
                 return Ok(0);
@@ -507,18 +523,20 @@ impl<R: Read> TextReader<R> {
             let (result, read, written) = decoder.decode_to_utf8_without_replacement(
                 &self.raw[self.raw_start..self.raw_end],
                 &mut self.out,
-                self.inner_done,
+                self.input == Input::Drained,
             );
             self.raw_start += read;
             self.out_start = 0;
             self.out_end = written;
             match result {
                 encoding_rs::DecoderResult::InputEmpty => {
-                    self.decoded_all = self.inner_done;
+                    if self.input == Input::Drained {
+                        self.input = Input::Decoded;
+                    }
                 }
                 encoding_rs::DecoderResult::OutputFull => {}
                 encoding_rs::DecoderResult::Malformed(..) => {
-                    self.changed = true;
+                    self.failure = Some(Failure::Changed);
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
                         "the file changed while it was read",
@@ -532,7 +550,7 @@ impl<R: Read> TextReader<R> {
 impl<R: Read> Read for TextReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.passed - self.row_start > self.limit {
-            self.too_long = true;
+            self.failure = Some(Failure::TooLong);
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "a row is too long",

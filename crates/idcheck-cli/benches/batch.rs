@@ -1,19 +1,33 @@
 //! `idcheck batch` throughput, as a bench binary (one long run each, not criterion samples):
 //!
-//! 1. phase 1 (`--dry-run`) on a generated 1,000,000-row file: rows per second;
+//! 1. phase 1 (`--dry-run`) on generated files of 1,000,000 and 5,000,000 rows
+//!    (`id,name,mobile`: 5% wrong check characters, 0.5% impossible dates, 10% exact
+//!    duplicates), identity and mobile checks: rows per second and peak RSS of the `idcheck`
+//!    process, against a floor loop in the same run (this binary run again as a child:
+//!    csv `ByteRecord` reader, the core's parsers, an exact key packed into integers in a
+//!    foldhash map, one buffered write per row, the same output, checked byte for byte);
 //! 2. phase 2 against a local httpmock vendor, 10,000 distinct people at concurrency 32, on
 //!    each ledger (memory, SQLite, PostgreSQL from `IDCHECK_TEST_POSTGRES`), vs a bare
 //!    reqwest loop sending the same 10,000 requests 32 at a time, in the same run.
 //!
+//! Peak RSS is the kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`) of the child,
+//! read every 2 ms until it exits: a peak reached in its last 2 ms would be missed (the
+//! engine's peak is its index of distinct requests, reached before the last rows are
+//! written). Times are wall clock from spawn to exit, best of three interleaved rounds.
+//!
 //! `cargo bench -p idcheck-cli --bench batch`
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Read as _, Write as _};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use httpmock::MockServer;
+use idcheck::{IdNumber, Mobile, Name};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: &[u8; 11] = b"10X98765432";
@@ -25,13 +39,17 @@ fn id_number(i: usize) -> String {
     let day = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap()
         + chrono::Days::new(u64::try_from(i % 20_000).unwrap());
     let mut id = format!("110105{}{:03}", day.format("%Y%m%d"), i / 20_000 % 1000);
-    let sum: u32 = id
+    id.push(check_character(&id));
+    id
+}
+
+fn check_character(first17: &str) -> char {
+    let sum: u32 = first17
         .bytes()
         .zip(WEIGHTS)
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
-    id.push(char::from(CHECK[usize::try_from(sum % 11).unwrap()]));
-    id
+    char::from(CHECK[usize::try_from(sum % 11).unwrap()])
 }
 
 fn name(i: usize) -> String {
@@ -43,7 +61,7 @@ fn name(i: usize) -> String {
     )
 }
 
-/// `rows` people; every 20th row has a typo in its check character.
+/// `rows` people (`name,id`) for phase 2; every 20th row has a typo in its check character.
 fn people(rows: usize) -> String {
     let mut csv = String::with_capacity(rows * 40);
     csv.push_str("name,id\n");
@@ -57,6 +75,301 @@ fn people(rows: usize) -> String {
         let _ = writeln!(csv, "{},{id}", name(i));
     }
     csv
+}
+
+/// Region codes of the generated people (all current codes).
+const REGIONS: [&str; 12] = [
+    "110105", "310104", "440305", "510107", "330106", "420102", "370521", "210102", "650102",
+    "110103", "320102", "440106",
+];
+const MORE_GIVEN: [&str; 24] = [
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "杰", "娟", "涛", "明", "超", "秀", "霞",
+    "平", "刚", "桂", "英", "华", "玉", "兰", "军",
+];
+const MORE_SURNAMES: [&str; 24] = [
+    "张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+    "何", "郭", "马", "罗", "欧阳", "司马", "诸葛", "上官",
+];
+const SEGMENTS: [&str; 10] = [
+    "138", "139", "186", "158", "177", "136", "189", "192", "135", "131",
+];
+
+/// Person `p`'s line, the same every time: 5% have a wrong check character, 0.5% an
+/// impossible birthday (with a right check character).
+fn person(p: u64, line: &mut String) {
+    let mut rng = fastrand::Rng::with_seed(p.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let kind = rng.u32(0..1000);
+    let (year, month, day) = if (50..55).contains(&kind) {
+        let (month, day) = [(2, 30), (2, 31), (4, 31), (13, 1), (0, 10), (6, 31)][rng.usize(0..6)];
+        (rng.u32(1950..2005), month, day)
+    } else {
+        (rng.u32(1940..2010), rng.u32(1..13), rng.u32(1..29))
+    };
+    let first17 = format!(
+        "{}{year:04}{month:02}{day:02}{:03}",
+        REGIONS[rng.usize(0..REGIONS.len())],
+        rng.u32(0..1000)
+    );
+    let mut check = check_character(&first17);
+    if kind < 50 {
+        let right = check;
+        while check == right {
+            check = char::from(CHECK[rng.usize(0..11)]);
+        }
+    }
+    line.clear();
+    let _ = write!(line, "{first17}{check},{}", MORE_SURNAMES[rng.usize(0..24)]);
+    for _ in 0..rng.usize(1..3) {
+        line.push_str(MORE_GIVEN[rng.usize(0..24)]);
+    }
+    let _ = writeln!(
+        line,
+        ",{}{:08}",
+        SEGMENTS[rng.usize(0..SEGMENTS.len())],
+        rng.u32(0..100_000_000)
+    );
+}
+
+/// Writes the issue's file of `rows` rows: `id,name,mobile`, 10% of the rows an exact copy of
+/// an earlier person's row.
+fn write_mix(path: &Path, rows: usize) {
+    let mut out = BufWriter::new(File::create(path).unwrap());
+    out.write_all(b"id,name,mobile\n").unwrap();
+    let mut rng = fastrand::Rng::with_seed(14);
+    let mut people = 0_u64;
+    let mut line = String::new();
+    for _ in 0..rows {
+        if people > 0 && rng.u32(0..10) == 0 {
+            person(rng.u64(0..people), &mut line);
+        } else {
+            person(people, &mut line);
+            people += 1;
+        }
+        out.write_all(line.as_bytes()).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+/// The CSV header row `idcheck batch` writes before the first line.
+const HEADER: &[u8] = b"row,status,provider,face,raw_code,vendor_request_id,gateway_request_id,billed_calls,same_as_row,detail,id,name,mobile\n";
+
+/// The floor: what phase 1 must do at the least, written plainly for this file (UTF-8, comma,
+/// `id,name,mobile`, names of at most 16 bytes), with the same output as `idcheck batch
+/// FILE --dry-run [--check mobile]`.
+fn floor(mobile_check: bool, input: &Path, output: &Path) {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(64 * 1024)
+        .from_reader(File::open(input).unwrap());
+    let headers = reader.byte_headers().unwrap().clone();
+    let column = |name: &[u8]| headers.iter().position(|h| h == name).unwrap();
+    let (id_column, name_column, mobile_column) =
+        (column(b"id"), column(b"name"), column(b"mobile"));
+    let mut out = BufWriter::with_capacity(64 * 1024, File::create(output).unwrap());
+    let mut seen: HashMap<(u64, u64, u128), u32, idcheck_batch::FoldHashState> = HashMap::default();
+    let mut record = csv::ByteRecord::new();
+    let mut line: Vec<u8> = Vec::with_capacity(256);
+    let mut text = String::new();
+    let mut number = 0_u32;
+    while reader.read_byte_record(&mut record).unwrap() {
+        number += 1;
+        line.clear();
+        if number == 1 {
+            line.extend_from_slice(HEADER);
+        }
+        let cell = |c: usize| std::str::from_utf8(&record[c]).unwrap().trim();
+        let (id_cell, name_cell) = (cell(id_column), cell(name_column));
+        let mobile_cell = if mobile_check {
+            cell(mobile_column)
+        } else {
+            ""
+        };
+        text.clear();
+        let parsed = IdNumber::parse(id_cell)
+            .map_err(|e| write!(text, "ID number: {e}"))
+            .and_then(|id| {
+                Name::parse(name_cell)
+                    .map(|name| (id, name))
+                    .map_err(|e| write!(text, "name: {e}"))
+            })
+            .and_then(|(id, name)| {
+                if mobile_check {
+                    Mobile::parse(mobile_cell)
+                        .map(|mobile| (id, name, Some(mobile)))
+                        .map_err(|e| write!(text, "mobile: {e}"))
+                } else {
+                    Ok((id, name, None))
+                }
+            });
+        push_number(&mut line, number);
+        line.push(b',');
+        if let Ok((id, name, mobile)) = parsed {
+            let key = (
+                packed_digits(id.as_str()),
+                mobile.map_or(0, |m| packed_digits(m.as_str())),
+                packed_bytes(name.as_str()),
+            );
+            let first = *seen.entry(key).or_insert(number);
+            line.extend_from_slice(b"valid,,,,,,0,");
+            if first != number {
+                push_number(&mut line, first);
+            }
+            line.extend_from_slice(b",,");
+            line.extend_from_slice(id.masked().as_str().as_bytes());
+            let _ = write!(line, ",{},", name.masked());
+            if let Some(mobile) = mobile {
+                line.extend_from_slice(mobile.masked().as_str().as_bytes());
+            }
+        } else {
+            line.extend_from_slice(b"rejected,,,,,,0,,");
+            if text.contains([',', '"']) {
+                let _ = write!(line, "\"{}\"", text.replace('"', "\"\""));
+            } else {
+                line.extend_from_slice(text.as_bytes());
+            }
+            for cell in [id_cell, name_cell, mobile_cell] {
+                line.push(b',');
+                if !cell.is_empty() {
+                    let _ = write!(line, "({} characters)", cell.chars().count());
+                }
+            }
+        }
+        line.push(b'\n');
+        out.write_all(&line).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+/// A decimal number, without `core::fmt`.
+fn push_number(line: &mut Vec<u8>, mut value: u32) {
+    let mut digits = [0_u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + u8::try_from(value % 10).unwrap();
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&digits[at..]);
+}
+
+/// ASCII digits (and an ID number's X) as one integer: exact for 18 characters.
+fn packed_digits(text: &str) -> u64 {
+    text.bytes().fold(0, |value, b| {
+        value * 11 + if b == b'X' { 10 } else { u64::from(b - b'0') }
+    })
+}
+
+/// Up to 16 bytes as one integer.
+fn packed_bytes(text: &str) -> u128 {
+    assert!(text.len() <= 16, "names of the generated file fit");
+    text.bytes().fold(0, |value, b| value << 8 | u128::from(b))
+}
+
+/// The peak RSS (KiB) in a `/proc/<pid>/status` text.
+fn vm_hwm(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Runs `command` to its end: wall time, and its peak RSS in KiB (its `VmHWM`, read every
+/// 2 ms while it runs).
+fn measured(command: &mut Command) -> (Duration, u64) {
+    let started = Instant::now();
+    let mut child = command.spawn().unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Some(kib) = std::fs::read_to_string(&status)
+            .ok()
+            .as_deref()
+            .and_then(vm_hwm)
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success(), "{command:?}: {exit}");
+            return (started.elapsed(), peak);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Whether two files hold the same bytes.
+fn same_bytes(left: &Path, right: &Path) -> bool {
+    let mut files = (File::open(left).unwrap(), File::open(right).unwrap());
+    let mut buffers = (vec![0; 1 << 20], vec![0; 1 << 20]);
+    loop {
+        let read = files.0.read(&mut buffers.0).unwrap();
+        let mut filled = 0;
+        while filled < read {
+            let more = files.1.read(&mut buffers.1[filled..read]).unwrap();
+            if more == 0 {
+                return false;
+            }
+            filled += more;
+        }
+        if buffers.0[..read] != buffers.1[..read] {
+            return false;
+        }
+        if read == 0 {
+            return files.1.read(&mut buffers.1).unwrap() == 0;
+        }
+    }
+}
+
+/// Phase 1 on `rows` rows: `idcheck batch --dry-run` and the floor, interleaved, best of
+/// `rounds`; prints rows/s, peak RSS and the ratio.
+fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) {
+    let input = dir.join(format!("mix-{rows}.csv"));
+    write_mix(&input, rows);
+    let size = std::fs::metadata(&input).unwrap().len();
+    for check in ["identity", "mobile"] {
+        let engine_out = dir.join(format!("engine-{check}.csv"));
+        let floor_out = dir.join(format!("floor-{check}.csv"));
+        let (mut engine, mut floor) = ((Duration::MAX, 0), (Duration::MAX, 0));
+        for _ in 0..rounds {
+            let run = measured(
+                Command::new(env!("CARGO_BIN_EXE_idcheck"))
+                    .args(["batch", "--dry-run", "--check", check, "--output"])
+                    .arg(&engine_out)
+                    .arg(&input)
+                    .stderr(std::process::Stdio::null()),
+            );
+            engine = (engine.0.min(run.0), engine.1.max(run.1));
+            let run = measured(
+                Command::new(std::env::current_exe().unwrap())
+                    .args(["floor", check])
+                    .arg(&input)
+                    .arg(&floor_out),
+            );
+            floor = (floor.0.min(run.0), floor.1.max(run.1));
+        }
+        assert!(
+            same_bytes(&engine_out, &floor_out),
+            "the floor writes what idcheck batch writes"
+        );
+        let per_second = |d: Duration| f64::from(u32::try_from(rows).unwrap()) / d.as_secs_f64();
+        let mib = |kib: u64| f64::from(u32::try_from(kib).unwrap()) / 1024.0;
+        println!(
+            "phase 1, {rows} rows ({:.0} MB), --check {check}: idcheck batch --dry-run {:.2} s = {:.0} rows/s, peak RSS {:.1} MiB; floor {:.2} s = {:.0} rows/s, peak RSS {:.1} MiB; ratio {:.2}",
+            f64::from(u32::try_from(size).unwrap()) / 1e6,
+            engine.0.as_secs_f64(),
+            per_second(engine.0),
+            mib(engine.1),
+            floor.0.as_secs_f64(),
+            per_second(floor.0),
+            mib(floor.1),
+            engine.0.as_secs_f64() / floor.0.as_secs_f64()
+        );
+        let _ = std::fs::remove_file(engine_out);
+        let _ = std::fs::remove_file(floor_out);
+    }
+    let _ = std::fs::remove_file(input);
 }
 
 fn idcheck(dir: &Path, ledger: &str, args: &[&str]) -> Duration {
@@ -124,30 +437,31 @@ fn bare_reqwest_loop(runtime: &tokio::runtime::Runtime, base: &str, csv: &str) -
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Run again as a child by `phase1_against_floor`: `floor CHECK INPUT OUTPUT`.
+    if args.get(1).map(String::as_str) == Some("floor") {
+        floor(
+            args[2] == "mobile",
+            Path::new(&args[3]),
+            Path::new(&args[4]),
+        );
+        return;
+    }
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this too, without it:
     // then a small run checks the harness works, quickly.
-    let full = std::env::args().any(|a| a == "--bench");
-    let (rows, calls) = if full {
-        (1_000_000, 10_000)
-    } else {
-        (2_000, 50)
-    };
+    let full = args.iter().any(|a| a == "--bench");
+    let calls = if full { 10_000 } else { 50 };
     let dir = std::env::temp_dir().join(format!("idcheck-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
-    std::fs::write(dir.join("million.csv"), people(rows)).unwrap();
-    let output = dir.join("million.out.csv");
+    if full {
+        phase1_against_floor(&dir, 1_000_000, 3);
+        phase1_against_floor(&dir, 5_000_000, 3);
+    } else {
+        phase1_against_floor(&dir, 2_000, 1);
+    }
+    let output = dir.join("out.csv");
     let output = output.to_str().unwrap();
-    let elapsed = idcheck(
-        &dir,
-        "memory",
-        &["batch", "million.csv", "--dry-run", "--output", output],
-    );
-    println!(
-        "phase 1, {rows} rows (5% typos), parse + dedupe + masked CSV out: {:.2} s, {:.0} rows/s",
-        elapsed.as_secs_f64(),
-        f64::from(u32::try_from(rows).unwrap()) / elapsed.as_secs_f64()
-    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
