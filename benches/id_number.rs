@@ -287,13 +287,30 @@ fn count_id_card(corpus: &[&str]) -> usize {
 }
 
 /// Whether the command line's filter (if any) selects one of `names`, as criterion's substring
-/// filter does.
+/// filter does. The filter is the argument that is neither an option nor an option's value.
 fn selected(names: &[&str]) -> bool {
-    let mut filters = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .peekable();
-    filters.peek().is_none() || filters.any(|f| names.iter().any(|name| name.contains(&f)))
+    const SWITCHES: [&str; 10] = [
+        "--bench",
+        "--test",
+        "--list",
+        "--exact",
+        "--verbose",
+        "--quiet",
+        "--noplot",
+        "--discard-baseline",
+        "--quick",
+        "--ignored",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut filters = args.iter().enumerate().filter(|&(i, a)| {
+        let value_of_option = i > 0
+            && args[i - 1].starts_with("--")
+            && !args[i - 1].contains('=')
+            && !SWITCHES.contains(&args[i - 1].as_str());
+        !a.starts_with('-') && !value_of_option
+    });
+    let mut filters = filters.by_ref().map(|(_, f)| f).peekable();
+    filters.peek().is_none() || filters.any(|f| names.iter().any(|name| name.contains(f.as_str())))
 }
 
 /// Interleaved passes: every pass times ours, the floor and id-card once each over the whole
