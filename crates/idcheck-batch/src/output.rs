@@ -394,8 +394,8 @@ fn write_error(e: &std::io::Error) -> String {
 ///
 /// # Errors
 ///
-/// A row could not be read ([`Rows::next_row`]), or the sink could not be written: the lines
-/// before it are written.
+/// A row could not be read ([`Rows::next_row`]; the lines of the rows before it are written),
+/// or the sink could not be written.
 pub fn dry_run<R: Read>(
     rows: &mut Rows<R>,
     format: Format,
@@ -403,7 +403,16 @@ pub fn dry_run<R: Read>(
     sink: &mut dyn Write,
 ) -> Result<Counts, String> {
     let mut out = LineWriter::new(sink, format);
-    while let Some(row) = rows.next_row()? {
+    loop {
+        let row = match rows.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => {
+                // The lines of the rows before are written; then the reason it stopped.
+                let _ = out.finish();
+                return Err(e);
+            }
+        };
         let cells = row.cells;
         let (rejection, shown) = match row.status {
             Status::Rejected(reason) => (

@@ -507,3 +507,137 @@ fn a_file_without_a_header_row_is_refused_without_printing_its_first_row() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[test]
+fn hostile_files_stop_with_a_clear_error_and_print_nothing_of_them() {
+    let dir = workdir("hostile");
+    let people = |name: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(name), bytes).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+            .current_dir(&dir)
+            .args(["batch", name, "--dry-run", "--format", "jsonl"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!stderr(&output).contains("11010519491231002X"));
+        assert!(!stderr(&output).contains("张三"));
+        output
+    };
+
+    // A line of 3 MiB after a person: that person's line, then where and why it stopped.
+    let mut long = b"id,name\n11010519491231002X,\xE5\xBC\xA0\xE4\xB8\x89\n".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 3 << 20));
+    let output = people("long.csv", &long);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("row 2 is longer than 1 MiB"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(common::json_lines(&output)[0]["status"], "valid");
+    // A header row of 3 MiB, and a quote never closed.
+    let output = people("wide.csv", &b"a,".repeat(3 << 19));
+    assert!(stderr(&output).contains("the header row is longer than 1 MiB"));
+    let mut unclosed = b"id,name\n\"11010519491231002X,\xE5\xBC\xA0\xE4\xB8\x89\n".to_vec();
+    unclosed.extend(b"310104198506120035,x\n".repeat(60_000));
+    let output = people("unclosed.csv", &unclosed);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("a quote (\") is never closed"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Only a header row: no rows, no output.
+    let output = people("header.csv", b"id,name,mobile\r\n");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).contains("0 rows: 0 valid"));
+    assert!(output.stdout.is_empty());
+
+    // Binary garbage, a directory.
+    let garbage: Vec<u8> = (0..100_000_u32)
+        .map(|i| u8::try_from(i.wrapping_mul(2_654_435_761) >> 24).unwrap())
+        .collect();
+    let output = people("garbage.bin", &garbage);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is not UTF-8"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::create_dir_all(dir.join("folder.csv")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        .current_dir(&dir)
+        .args(["batch", "folder.csv", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("folder.csv is not a regular file"));
+
+    // CRLF line ends: the LF file's lines.
+    let (_, expected) = dry_run_lines(&dir, &[]);
+    let output = people("crlf.csv", PEOPLE.replace('\n', "\r\n").as_bytes());
+    assert_eq!(common::json_lines(&output), expected);
+
+    // Quoted cells with the delimiter, a line break and quotes in them.
+    let quoted = "id,name,note\n\"11010519491231002X\",\"张,三\",\"a\nb\"\n310104198506120035,\"李\"\"四\",\n11010519491231002X,\"张三\",\"x,y\"\n";
+    let output = people("quoted.csv", quoted.as_bytes());
+    let lines = common::json_lines(&output);
+    assert_eq!(lines.len(), 3, "{}", stderr(&output));
+    assert_eq!(lines[0]["status"], "rejected");
+    assert_eq!(lines[0]["name"], "(3 characters)");
+    assert_eq!(lines[1]["status"], "rejected");
+    assert_eq!(lines[2]["status"], "valid");
+
+    // A hundred thousand columns.
+    let mut wide = format!(
+        "id,name,{}\n",
+        (0..100_000)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    wide.push_str("11010519491231002X,张三\n");
+    let output = people("columns.csv", wide.as_bytes());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(common::json_lines(&output)[0]["status"], "valid");
+}
+
+#[test]
+fn no_line_printed_holds_an_id_number_a_name_or_a_mobile_of_the_file() {
+    let dir = workdir("personal");
+    // The example's people, each also with a mobile in a mobile check.
+    for (check, format) in [
+        ("identity", "csv"),
+        ("identity", "jsonl"),
+        ("mobile", "csv"),
+        ("mobile", "jsonl"),
+    ] {
+        let output = batch(
+            &dir,
+            &[
+                "--dry-run",
+                "--check",
+                check,
+                "--format",
+                format,
+                "--unit-price",
+                "0.07",
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let printed = [output.stdout.as_slice(), output.stderr.as_slice()].concat();
+        let printed = String::from_utf8(printed).unwrap();
+        for line in PEOPLE.lines().skip(1) {
+            for cell in line.split(',') {
+                // Any cell of two or more characters: the masks show less.
+                if cell.chars().count() >= 2 {
+                    assert!(
+                        !printed.contains(cell),
+                        "{check} {format}: {cell:?} printed:\n{printed}"
+                    );
+                }
+            }
+        }
+    }
+}
