@@ -323,8 +323,10 @@ fn same_bytes(left: &Path, right: &Path) -> bool {
 }
 
 /// Phase 1 on `rows` rows: `idcheck batch --dry-run` and the floor, interleaved, best of
-/// `rounds`; prints rows/s, peak RSS and the ratio.
-fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) {
+/// `rounds`; prints rows/s, peak RSS and the ratio. Returns, for each check, the distinct
+/// requests and idcheck's peak RSS (KiB).
+fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) -> Vec<(u64, u64)> {
+    let mut found = Vec::new();
     let input = dir.join(format!("mix-{rows}.csv"));
     write_mix(&input, rows);
     let size = std::fs::metadata(&input).unwrap().len();
@@ -338,7 +340,7 @@ fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) {
                     .args(["batch", "--dry-run", "--check", check, "--output"])
                     .arg(&engine_out)
                     .arg(&input)
-                    .stderr(std::process::Stdio::null()),
+                    .stderr(File::create(dir.join("engine.err")).unwrap()),
             );
             engine = (engine.0.min(run.0), engine.1.max(run.1));
             let run = measured(
@@ -366,10 +368,19 @@ fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) {
             mib(floor.1),
             engine.0.as_secs_f64() / floor.0.as_secs_f64()
         );
+        // "… 1000000 rows: 944726 valid (850062 distinct, …"
+        let summary = std::fs::read_to_string(dir.join("engine.err")).unwrap();
+        let distinct: u64 = summary
+            .split_once(" valid (")
+            .and_then(|(_, rest)| rest.split_once(' '))
+            .and_then(|(n, _)| n.parse().ok())
+            .unwrap();
+        found.push((distinct, engine.1));
         let _ = std::fs::remove_file(engine_out);
         let _ = std::fs::remove_file(floor_out);
     }
     let _ = std::fs::remove_file(input);
+    found
 }
 
 fn idcheck(dir: &Path, ledger: &str, args: &[&str]) -> Duration {
@@ -454,11 +465,26 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("idcheck-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
-    if full {
-        phase1_against_floor(&dir, 1_000_000, 3);
-        phase1_against_floor(&dir, 5_000_000, 3);
+    let (small, large) = if full {
+        (
+            phase1_against_floor(&dir, 1_000_000, 3),
+            phase1_against_floor(&dir, 5_000_000, 3),
+        )
     } else {
-        phase1_against_floor(&dir, 2_000, 1);
+        (
+            phase1_against_floor(&dir, 2_000, 1),
+            phase1_against_floor(&dir, 20_000, 1),
+        )
+    };
+    for (check, (small, large)) in ["identity", "mobile"].iter().zip(small.iter().zip(&large)) {
+        let more = large.0.saturating_sub(small.0).max(1);
+        println!(
+            "phase 1, --check {check}: {} then {} distinct requests, peak RSS grows {:.1} bytes a distinct request",
+            small.0,
+            large.0,
+            f64::from(u32::try_from(large.1.saturating_sub(small.1) * 1024).unwrap())
+                / f64::from(u32::try_from(more).unwrap())
+        );
     }
     let output = dir.join("out.csv");
     let output = output.to_str().unwrap();
