@@ -13,7 +13,9 @@
 //! Peak RSS is the kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`) of the child,
 //! read every 2 ms until it exits: a peak reached in its last 2 ms would be missed (the
 //! engine's peak is its index of distinct requests, reached before the last rows are
-//! written). Times are wall clock from spawn to exit, best of three interleaved rounds.
+//! written). Times are wall clock from spawn to exit and CPU time (user + system, from
+//! `/proc/<pid>/stat` after the exit), each the best of interleaved rounds (five for 1M
+//! rows, three for 5M).
 //!
 //! `cargo bench -p idcheck-cli --bench batch`
 
@@ -276,24 +278,66 @@ fn vm_hwm(status: &str) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// Runs `command` to its end: wall time, and its peak RSS in KiB (its `VmHWM`, read every
-/// 2 ms while it runs).
-fn measured(command: &mut Command) -> (Duration, u64) {
+/// One run of a child process.
+#[derive(Clone, Copy)]
+struct Run {
+    /// From spawn to exit.
+    wall: Duration,
+    /// User + system CPU time (less disturbed than wall time by other work on the machine).
+    cpu: Duration,
+    /// Peak RSS, KiB.
+    peak: u64,
+}
+
+impl Run {
+    /// The best times and the highest peak of two runs.
+    fn best(self, other: Self) -> Self {
+        Self {
+            wall: self.wall.min(other.wall),
+            cpu: self.cpu.min(other.cpu),
+            peak: self.peak.max(other.peak),
+        }
+    }
+}
+
+/// The state and user + system CPU time (clock ticks of 1/100 s, Linux's `USER_HZ`) in a
+/// `/proc/<pid>/stat` text.
+fn state_and_ticks(stat: &str) -> Option<(char, u64)> {
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((fields.first()?.chars().next()?, ticks(11)? + ticks(12)?))
+}
+
+/// Runs `command` to its end: wall time, CPU time (read from `/proc/<pid>/stat` once it has
+/// exited and before it is reaped: exact), and its peak RSS (its `VmHWM`, read every 2 ms
+/// while it runs: a peak in its last 2 ms would be missed).
+fn measured(command: &mut Command) -> Run {
     let started = Instant::now();
     let mut child = command.spawn().unwrap();
     let status = format!("/proc/{}/status", child.id());
+    let stat = format!("/proc/{}/stat", child.id());
     let mut peak = 0;
     loop {
+        if let Some(('Z', ticks)) = std::fs::read_to_string(&stat)
+            .ok()
+            .as_deref()
+            .and_then(state_and_ticks)
+        {
+            let wall = started.elapsed();
+            let exit = child.wait().unwrap();
+            assert!(exit.success(), "{command:?}: {exit}");
+            return Run {
+                wall,
+                cpu: Duration::from_millis(ticks * 10),
+                peak,
+            };
+        }
         if let Some(kib) = std::fs::read_to_string(&status)
             .ok()
             .as_deref()
             .and_then(vm_hwm)
         {
             peak = peak.max(kib);
-        }
-        if let Some(exit) = child.try_wait().unwrap() {
-            assert!(exit.success(), "{command:?}: {exit}");
-            return (started.elapsed(), peak);
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -333,23 +377,26 @@ fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) -> Vec<(u64, u64
     for check in ["identity", "mobile"] {
         let engine_out = dir.join(format!("engine-{check}.csv"));
         let floor_out = dir.join(format!("floor-{check}.csv"));
-        let (mut engine, mut floor) = ((Duration::MAX, 0), (Duration::MAX, 0));
+        let worst = Run {
+            wall: Duration::MAX,
+            cpu: Duration::MAX,
+            peak: 0,
+        };
+        let (mut engine, mut floor) = (worst, worst);
         for _ in 0..rounds {
-            let run = measured(
+            engine = engine.best(measured(
                 Command::new(env!("CARGO_BIN_EXE_idcheck"))
                     .args(["batch", "--dry-run", "--check", check, "--output"])
                     .arg(&engine_out)
                     .arg(&input)
                     .stderr(File::create(dir.join("engine.err")).unwrap()),
-            );
-            engine = (engine.0.min(run.0), engine.1.max(run.1));
-            let run = measured(
+            ));
+            floor = floor.best(measured(
                 Command::new(std::env::current_exe().unwrap())
                     .args(["floor", check])
                     .arg(&input)
                     .arg(&floor_out),
-            );
-            floor = (floor.0.min(run.0), floor.1.max(run.1));
+            ));
         }
         assert!(
             same_bytes(&engine_out, &floor_out),
@@ -358,15 +405,18 @@ fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) -> Vec<(u64, u64
         let per_second = |d: Duration| f64::from(u32::try_from(rows).unwrap()) / d.as_secs_f64();
         let mib = |kib: u64| f64::from(u32::try_from(kib).unwrap()) / 1024.0;
         println!(
-            "phase 1, {rows} rows ({:.0} MB), --check {check}: idcheck batch --dry-run {:.2} s = {:.0} rows/s, peak RSS {:.1} MiB; floor {:.2} s = {:.0} rows/s, peak RSS {:.1} MiB; ratio {:.2}",
+            "phase 1, {rows} rows ({:.0} MB), --check {check}: idcheck batch --dry-run {:.2} s = {:.0} rows/s ({:.2} s CPU), peak RSS {:.1} MiB; floor {:.2} s = {:.0} rows/s ({:.2} s CPU), peak RSS {:.1} MiB; ratio {:.2} (CPU {:.2})",
             f64::from(u32::try_from(size).unwrap()) / 1e6,
-            engine.0.as_secs_f64(),
-            per_second(engine.0),
-            mib(engine.1),
-            floor.0.as_secs_f64(),
-            per_second(floor.0),
-            mib(floor.1),
-            engine.0.as_secs_f64() / floor.0.as_secs_f64()
+            engine.wall.as_secs_f64(),
+            per_second(engine.wall),
+            engine.cpu.as_secs_f64(),
+            mib(engine.peak),
+            floor.wall.as_secs_f64(),
+            per_second(floor.wall),
+            floor.cpu.as_secs_f64(),
+            mib(floor.peak),
+            engine.wall.as_secs_f64() / floor.wall.as_secs_f64(),
+            engine.cpu.as_secs_f64() / floor.cpu.as_secs_f64()
         );
         // "… 1000000 rows: 944726 valid (850062 distinct, …"
         let summary = std::fs::read_to_string(dir.join("engine.err")).unwrap();
@@ -375,7 +425,7 @@ fn phase1_against_floor(dir: &Path, rows: usize, rounds: usize) -> Vec<(u64, u64
             .and_then(|(_, rest)| rest.split_once(' '))
             .and_then(|(n, _)| n.parse().ok())
             .unwrap();
-        found.push((distinct, engine.1));
+        found.push((distinct, engine.peak));
         let _ = std::fs::remove_file(engine_out);
         let _ = std::fs::remove_file(floor_out);
     }
@@ -467,7 +517,7 @@ fn main() {
 
     let (small, large) = if full {
         (
-            phase1_against_floor(&dir, 1_000_000, 3),
+            phase1_against_floor(&dir, 1_000_000, 5),
             phase1_against_floor(&dir, 5_000_000, 3),
         )
     } else {
