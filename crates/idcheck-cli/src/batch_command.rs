@@ -67,6 +67,7 @@ pub(crate) struct Args {
     pub(crate) credentials: Credentials,
     pub(crate) resend_unresolved: bool,
     pub(crate) progress_every: usize,
+    pub(crate) fit_photos: bool,
 }
 
 const EXIT_DONE: u8 = 0;
@@ -101,7 +102,11 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         }
         eprintln!("{line}");
     }
-    let mut rows = file.rows(args.check, &args.columns, &FaceImageParser::new())?;
+    let mut rows = file.rows(
+        args.check,
+        &args.columns,
+        &FaceImageParser::new().fit_oversized(args.fit_photos),
+    )?;
     if args.dry_run {
         // Each row's line is written as it is read: no keyed hash, nothing held but the
         // exact keys of the distinct requests.

@@ -220,6 +220,10 @@ enum Command {
         /// Without a terminal, print a progress line every N answers.
         #[arg(long, default_value_t = 100, value_name = "N")]
         progress_every: usize,
+        /// Re-encode photo files over the vendor's limit as JPEGs that fit (downscaled and
+        /// recompressed only as far as needed) instead of rejecting their rows.
+        #[arg(long)]
+        fit_photos: bool,
         #[command(flatten)]
         credentials: CredentialArgs,
     },
@@ -498,6 +502,7 @@ fn main() -> ExitCode {
             delimiter,
             resend_unresolved,
             progress_every,
+            fit_photos,
             credentials,
         } => batch_command::run(&batch_command::Args {
             file,
@@ -524,6 +529,7 @@ fn main() -> ExitCode {
             credentials: credentials.into_credentials(),
             resend_unresolved,
             progress_every,
+            fit_photos,
         }),
         Command::Ledger {
             ledger,

@@ -347,3 +347,46 @@ fn photo_fit_refuses_what_it_cannot_do_safely() {
     }
     assert!(!output.exists());
 }
+
+#[test]
+fn batch_fit_photos_fits_oversized_photo_files_instead_of_rejecting_their_rows() {
+    let photo = scratch_file("fit-batch-photo.bmp", &noisy_bmp(300, 400));
+    let csv = scratch_file(
+        "fit-batch.csv",
+        format!(
+            "id,name,photo\n11010519491231002X,张三,{}\n",
+            photo.file_name().unwrap().to_str().unwrap()
+        )
+        .as_bytes(),
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "batch",
+            csv.to_str().unwrap(),
+            "--check",
+            "face",
+            "--dry-run",
+        ];
+        args.extend_from_slice(extra);
+        idcheck(&args, None)
+    };
+    let refused = run(&[]);
+    let text = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(
+        text.contains("0 valid") && text.contains("1 rejected"),
+        "{text}"
+    );
+    assert!(
+        stdout(&refused).contains("idcheck photo --fit"),
+        "{}",
+        stdout(&refused)
+    );
+
+    let fitted = run(&["--fit-photos"]);
+    let text = String::from_utf8_lossy(&fitted.stderr).into_owned();
+    assert_eq!(fitted.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("1 valid") && text.contains("0 rejected"),
+        "{text}"
+    );
+}

@@ -206,6 +206,8 @@ impl fmt::Debug for PhotoPayload<'_> {
 pub struct FaceImageParser {
     max_base64_len: usize,
     min_side: u32,
+    /// Re-encode image files over the limit instead of refusing them (feature `fit`).
+    fit_oversized: bool,
 }
 
 impl Default for FaceImageParser {
@@ -221,6 +223,7 @@ impl FaceImageParser {
         Self {
             max_base64_len: DEFAULT_MAX_BASE64_LEN,
             min_side: DEFAULT_MIN_SIDE,
+            fit_oversized: false,
         }
     }
 
@@ -246,6 +249,14 @@ impl FaceImageParser {
     pub fn from_bytes(&self, bytes: &[u8]) -> Result<FaceImage, FaceImageError> {
         let info = ImageInfo::sniff(bytes)?;
         let base64_len = bytes.len().div_ceil(3) * 4;
+        #[cfg(feature = "fit")]
+        if self.fit_oversized && base64_len > self.max_base64_len {
+            let plain = Self {
+                fit_oversized: false,
+                ..*self
+            };
+            return plain.fit(bytes).map(fit::FittedPhoto::into_photo);
+        }
         self.check_size(base64_len, bytes.len(), info)?;
         Ok(self.accepted(BASE64.encode(bytes), info))
     }
