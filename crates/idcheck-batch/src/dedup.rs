@@ -4,7 +4,7 @@
 //! each distinct request (the key, its first row, a slot of the index).
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 use idcheck_core::{IdNumber, Mobile, Name};
 
@@ -104,24 +104,50 @@ impl Dedup {
     }
 
     fn push(&mut self, key: &[u64; 3], row: u32) {
-        for word in &key[..self.width] {
-            #[allow(clippy::cast_possible_truncation)] // the two halves
-            self.records
-                .extend_from_slice(&[*word as u32, (word >> 32) as u32]);
+        #[allow(clippy::cast_possible_truncation)] // the two halves
+        let half = |i: usize, high: bool| (key[i] >> if high { 32 } else { 0 }) as u32;
+        if self.width == 3 {
+            self.records.extend_from_slice(&[
+                half(0, false),
+                half(0, true),
+                half(1, false),
+                half(1, true),
+                half(2, false),
+                half(2, true),
+                row,
+            ]);
+        } else {
+            self.records.extend_from_slice(&[
+                half(0, false),
+                half(0, true),
+                half(1, false),
+                half(1, true),
+                row,
+            ]);
         }
-        self.records.push(row);
         self.count += 1;
     }
 
     fn key_of(&self, distinct: usize) -> [u64; 3] {
         let at = distinct * self.stride();
-        let halves = &self.records[at..at + self.width * 2];
-        let word = |i: usize| {
-            halves
-                .get(2 * i..2 * i + 2)
-                .map_or(0, |h| u64::from(h[0]) | u64::from(h[1]) << 32)
-        };
-        [word(0), word(1), word(2)]
+        let word =
+            |i: usize| u64::from(self.records[at + i]) | u64::from(self.records[at + i + 1]) << 32;
+        if self.width == 3 {
+            [word(0), word(2), word(4)]
+        } else {
+            [word(0), word(2), 0]
+        }
+    }
+
+    /// The hash of a packed key: its words, not its bytes.
+    fn hash(&self, key: &[u64; 3]) -> u64 {
+        let mut hasher = self.hasher.build_hasher();
+        hasher.write_u64(key[0]);
+        hasher.write_u64(key[1]);
+        if self.width == 3 {
+            hasher.write_u64(key[2]);
+        }
+        hasher.finish()
     }
 
     fn first_row(&self, distinct: usize) -> u32 {
@@ -135,7 +161,7 @@ impl Dedup {
     }
 
     fn see_packed(&mut self, key: &[u64; 3], row: u32) -> Seen {
-        let hash = self.hasher.hash_one(key);
+        let hash = self.hash(key);
         let (shift, mask) = (self.shift(), self.slots.len() - 1);
         // The hash's top bits tag the slot: most probes are settled without reading a key.
         let tag = tag(hash, shift);
@@ -181,7 +207,7 @@ impl Dedup {
             if key[0] == SPILLED {
                 continue;
             }
-            let hash = self.hasher.hash_one(key);
+            let hash = self.hash(&key);
             #[allow(clippy::cast_possible_truncation)] // the low bits pick the slot
             let mut at = hash as usize & mask;
             while self.slots[at] != 0 {
@@ -216,24 +242,30 @@ fn pack(parts: &KeyParts<'_>, width: usize) -> Option<[u64; 3]> {
         return None;
     }
     let id = pack_id(parts.id.as_str())?;
-    let mut codes = parts.name.as_str().chars().map(name_code);
-    let mut name_words = |count: usize| -> Option<u64> {
-        let mut word = 0;
-        for i in 0..count {
-            match codes.next() {
-                Some(code) => word |= u64::from(code?) << (15 * i),
-                None => break,
-            }
-        }
-        Some(word)
-    };
-    let key = if width == 3 {
+    #[allow(clippy::cast_possible_truncation)] // the words' bits, by design
+    if width == 3 {
         let mobile = pack_mobile(parts.mobile?.as_str())?;
-        [id, mobile | name_words(1)? << 37, name_words(4)?]
+        let name = pack_name(parts.name.as_str(), 5)?;
+        Some([
+            id,
+            mobile | (name as u64 & 0x7FFF) << 37,
+            (name >> 15) as u64,
+        ])
     } else {
-        [id, name_words(4)?, 0]
-    };
-    codes.next().is_none().then_some(key)
+        Some([id, pack_name(parts.name.as_str(), 4)? as u64, 0])
+    }
+}
+
+/// Up to `max` name characters (at most 8) in 15 bits each, the first lowest.
+fn pack_name(name: &str, max: usize) -> Option<u128> {
+    let mut packed = 0_u128;
+    for (at, c) in name.chars().enumerate() {
+        if at == max {
+            return None;
+        }
+        packed |= u128::from(name_code(c)?) << (15 * at);
+    }
+    Some(packed)
 }
 
 /// An ID number in 62 bits: the 17 digits and the check character (0–10) of an 18-character
@@ -245,13 +277,7 @@ fn pack_id(id: &str) -> Option<u64> {
         15 => (bytes, None),
         _ => return None,
     };
-    let mut value = 0_u64;
-    for &digit in digits {
-        if !digit.is_ascii_digit() {
-            return None;
-        }
-        value = value * 10 + u64::from(digit - b'0');
-    }
+    let value = decimal(digits)?;
     match check {
         Some(check @ b'0'..=b'9') => Some(value * 11 + u64::from(check - b'0')),
         Some(b'X') => Some(value * 11 + 10),
@@ -266,11 +292,42 @@ fn pack_mobile(mobile: &str) -> Option<u64> {
     if bytes.len() != 11 {
         return None;
     }
-    bytes.iter().try_fold(0_u64, |value, &digit| {
-        digit
-            .is_ascii_digit()
-            .then(|| value * 10 + u64::from(digit - b'0'))
-    })
+    decimal(bytes)
+}
+
+/// The value of up to 19 ASCII digits, eight at a time; `None` for anything else.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    let mut chunks = digits.chunks_exact(8);
+    let mut value = 0_u64;
+    for chunk in chunks.by_ref() {
+        let mut eight = [0; 8];
+        eight.copy_from_slice(chunk);
+        value = value * 100_000_000 + u64::from(eight_digits(eight)?);
+    }
+    for &digit in chunks.remainder() {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(digit - b'0');
+    }
+    Some(value)
+}
+
+/// Eight ASCII digits (the first most significant) in a few word operations.
+fn eight_digits(bytes: [u8; 8]) -> Option<u32> {
+    let word = u64::from_le_bytes(bytes);
+    // Every byte 0x30..=0x39: its high nibble is 3, and still 3 once 6 is added.
+    if word & 0xF0F0_F0F0_F0F0_F0F0 != 0x3030_3030_3030_3030
+        || (word + 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 != 0x3030_3030_3030_3030
+    {
+        return None;
+    }
+    let digits = word - 0x3030_3030_3030_3030;
+    // Pairs, then fours, then eight (each step: the high part times 10^k plus the low).
+    let pairs = (digits * 10 + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let fours = (pairs * 100 + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    let eight = (fours * 10_000 + (fours >> 32)) & 0xFFFF_FFFF;
+    u32::try_from(eight).ok()
 }
 
 /// A name character in 15 bits, never 0: the middle dot, 〇, and the CJK blocks of the BMP
@@ -334,6 +391,34 @@ mod tests {
         }
         assert_eq!(name_code('𠮷'), None);
         assert_eq!(name_code('a'), None);
+    }
+
+    #[test]
+    fn digits_are_read_eight_at_a_time_as_one_at_a_time() {
+        for text in [
+            "12345678",
+            "00000000",
+            "99999999",
+            "1234567890123456789",
+            "13800138000",
+            "0",
+            "",
+        ] {
+            assert_eq!(
+                decimal(text.as_bytes()),
+                text.parse().ok().or(Some(0).filter(|_| text.is_empty())),
+                "{text}"
+            );
+        }
+        for bad in [
+            "1234567/",
+            "123456:8",
+            "12345 78",
+            "1234567\u{0}",
+            "１2345678",
+        ] {
+            assert_eq!(decimal(bad.as_bytes()), None, "{bad}");
+        }
     }
 
     #[test]

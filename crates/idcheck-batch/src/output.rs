@@ -173,7 +173,8 @@ impl<'w> LineWriter<'w> {
         }
         push_u64(out, line.row);
         out.push(b',');
-        csv_field(out, line.status);
+        // Statuses are words of ours: nothing to quote.
+        out.extend_from_slice(line.status.as_bytes());
         out.push(b',');
         match line.answer {
             None => out.extend_from_slice(b",,,,,"),
@@ -278,9 +279,13 @@ fn shown(out: &mut Vec<u8>, shown: &Shown<'_>, scratch: &mut String, json: bool)
         Shown::Masked { id, name, mobile } => {
             plain(out, id.masked().as_str());
             between(out, "name");
-            scratch.clear();
-            let _ = write!(scratch, "{}", name.masked());
-            plain(out, scratch);
+            if json {
+                out.push(b'"');
+            }
+            let _ = write!(Bytes(out), "{}", name.masked());
+            if json {
+                out.push(b'"');
+            }
             between(out, "mobile");
             plain(
                 out,
@@ -312,8 +317,53 @@ fn shown(out: &mut Vec<u8>, shown: &Shown<'_>, scratch: &mut String, json: bool)
     }
 }
 
+/// `fmt::Write` into a byte buffer.
+struct Bytes<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Bytes<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 /// A decimal number.
-fn push_u64(out: &mut Vec<u8>, mut value: u64) {
+fn push_u64(out: &mut Vec<u8>, value: u64) {
+    match u32::try_from(value) {
+        Ok(value) => push_u32(out, value),
+        Err(_) => push_u64_slow(out, value),
+    }
+}
+
+/// A decimal number of 32 bits (every row number), two digits at a time.
+fn push_u32(out: &mut Vec<u8>, mut value: u32) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut digits = [0_u8; 10];
+    let mut at = digits.len();
+    while value >= 100 {
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if value >= 10 {
+        let pair = value as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        #[allow(clippy::cast_possible_truncation)] // one digit
+        let digit = value as u8;
+        digits[at] = b'0' + digit;
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+fn push_u64_slow(out: &mut Vec<u8>, mut value: u64) {
     let mut digits = [0_u8; 20];
     let mut at = digits.len();
     loop {
@@ -561,11 +611,15 @@ mod tests {
             billed in any::<u32>(),
             same_as in proptest::option::of(1..u64::MAX),
             lines in 1..4_usize,
+            status in 0..6_usize,
         ) {
-            let answer = answer(&texts, billed);
+            // Statuses are the engine's own words.
+            let status = ["match", "mismatch", "unverifiable", "error", "unresolved", "in_flight_elsewhere"][status];
+            let mut answer = answer(&texts, billed);
+            answer.status = status.to_owned();
             let expected = OutputRow {
                 row,
-                status: &texts[0],
+                status,
                 provider: &texts[1],
                 face: "",
                 raw_code: &texts[2],
@@ -604,6 +658,16 @@ mod tests {
                 }
                 prop_assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&reference));
             }
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        let mut out = Vec::new();
+        for value in (0..100_000).chain([u64::from(u32::MAX), 1 << 32, u64::MAX]) {
+            out.clear();
+            push_u64(&mut out, value);
+            assert_eq!(out, value.to_string().as_bytes());
         }
     }
 

@@ -340,12 +340,12 @@ impl<R: Read> Rows<R> {
             ));
         }
         self.counts.rows = number;
-        // One check that the row is UTF-8, then its cells.
         let record = &self.record;
-        let text = std::str::from_utf8(record.as_slice()).map_err(|_| changed(number))?;
         let cell = |column: Option<usize>| -> Result<&str, String> {
-            match column.and_then(|c| record.range(c)) {
-                Some(range) => text.get(range).map(trim).ok_or_else(|| changed(number)),
+            match column.and_then(|c| record.get(c)) {
+                Some(bytes) => std::str::from_utf8(bytes)
+                    .map(trim)
+                    .map_err(|_| changed(number)),
                 None => Ok(""),
             }
         };
