@@ -407,7 +407,7 @@ fn lead_bytes(valid: &[u8]) -> usize {
     valid.iter().filter(|&&b| b >= 0xC0).count()
 }
 
-/// The longest row [`TextReader`] lets through, in bytes of UTF-8: far more than any row of
+/// The longest row the file reader lets through, in bytes of UTF-8: far more than any row of
 /// people, far less than memory.
 pub const MAX_ROW_BYTES: u64 = 1 << 20;
 
