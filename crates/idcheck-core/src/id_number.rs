@@ -256,7 +256,8 @@ impl IdParser {
         let p2 = digit_pairs(d2);
         let province = lane(p1, 0);
         let code = province * 10_000 + lane(p1, 1) * 100 + lane(p1, 2);
-        if !region::is_known_province(province) && code != TAIWAN_PERMIT_CODE {
+        #[allow(clippy::cast_possible_truncation)] // a lane is one byte
+        if !region::is_known_province_byte(province as u8) && code != TAIWAN_PERMIT_CODE {
             #[allow(clippy::cast_possible_truncation)] // two digits
             return Err(IdError::UnknownProvince {
                 code: province as u8,
@@ -295,7 +296,8 @@ impl IdParser {
         let p1 = digit_pairs(w1 - ASCII_ZEROS);
         let p2 = digit_pairs((w2 - ASCII_ZEROS) >> 8);
         let province = lane(p1, 0);
-        if !region::is_known_province(province) {
+        #[allow(clippy::cast_possible_truncation)] // a lane is one byte
+        if !region::is_known_province_byte(province as u8) {
             #[allow(clippy::cast_possible_truncation)] // two digits
             return Err(IdError::UnknownProvince {
                 code: province as u8,
@@ -494,11 +496,19 @@ impl Ymd {
     #[inline(always)]
     #[allow(clippy::inline_always)] // hot, small, and otherwise left out of line (measured)
     const fn is_calendar_date(self) -> bool {
-        const DAYS: [u8; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-        if self.month == 0 || self.month > 12 || self.day == 0 {
-            return false;
-        }
-        if self.day > DAYS[self.month as usize] {
+        // Days in each month (29 for February), 0 for a month that does not exist; 256 entries,
+        // so that the month byte indexes it without a bounds check.
+        const DAYS: [u8; 256] = {
+            let mut days = [0u8; 256];
+            let months = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+            let mut m = 0;
+            while m < 12 {
+                days[m + 1] = months[m];
+                m += 1;
+            }
+            days
+        };
+        if self.day.wrapping_sub(1) >= DAYS[self.month as usize] {
             return false;
         }
         let year = self.year;
