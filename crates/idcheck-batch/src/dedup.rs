@@ -526,12 +526,11 @@ mod tests {
                 let full = format!("{id}/{}/{mobile:?}", names[name]);
                 let next = expected.len();
                 let seen = parts_see(&mut dedup, &id, names[name], mobile.as_deref(), row);
-                match expected.get(&full) {
-                    Some(&(distinct, first_row)) => prop_assert_eq!(seen, Seen::Again { distinct, first_row }),
-                    None => {
-                        prop_assert_eq!(seen, Seen::First(next));
-                        expected.insert(full, (next, row));
-                    }
+                if let Some(&(distinct, first_row)) = expected.get(&full) {
+                    prop_assert_eq!(seen, Seen::Again { distinct, first_row });
+                } else {
+                    prop_assert_eq!(seen, Seen::First(next));
+                    expected.insert(full, (next, row));
                 }
             }
             prop_assert_eq!(dedup.len(), expected.len());

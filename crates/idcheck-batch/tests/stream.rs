@@ -62,7 +62,7 @@ fn id_cell(r: &mut Random) -> String {
                 "{region}{:02}{month:02}{day:02}{:03}",
                 40 + r.below(60),
                 r.below(1000)
-            )
+            );
         }
         4 => id = id.replacen('1', "１", 1),
         5 => id.truncate(10),
@@ -75,7 +75,7 @@ fn id_cell(r: &mut Random) -> String {
 
 fn name_cell(r: &mut Random) -> String {
     let surname = r.pick(&["张", "王", "李", "欧阳", "司马", "吉", "〇"]);
-    let given: String = (0..1 + r.below(2))
+    let given: String = (0..=r.below(2))
         .map(|_| r.pick(&["伟", "芳", "娜", "𠮷", "敏", "静", "兀"]))
         .collect();
     match r.below(30) {
@@ -189,6 +189,39 @@ struct OutputRow<'a> {
     mobile: String,
 }
 
+/// A row's cells (id, name, mobile, photo) parsed as the engine always has: its exact key
+/// and its masked id, name and mobile, or why it is rejected.
+fn parse_as_before(
+    check: Check,
+    [id, name, mobile, photo]: [&str; 4],
+    base: &Path,
+) -> Result<(String, String, String, String), String> {
+    let parsed_id = IdNumber::parse(id).map_err(|e| format!("ID number: {e}"))?;
+    let parsed_name = Name::parse(name).map_err(|e| format!("name: {e}"))?;
+    let (key_tail, shown_mobile) = match check {
+        Check::Mobile => {
+            let m = Mobile::parse(mobile).map_err(|e| format!("mobile: {e}"))?;
+            (m.as_str().to_owned(), m.to_string())
+        }
+        Check::Face => {
+            photo_problem(photo, base)?;
+            (photo.to_owned(), String::new())
+        }
+        _ => (String::new(), String::new()),
+    };
+    let key = format!(
+        "{}\u{0}{}\u{0}{key_tail}",
+        parsed_id.as_str(),
+        parsed_name.as_str()
+    );
+    Ok((
+        key,
+        parsed_id.to_string(),
+        parsed_name.to_string(),
+        shown_mobile,
+    ))
+}
+
 /// The output of a dry run (or, `dry_run` false, of a paid run in which nothing was sent),
 /// computed the way the engine did before it streamed.
 fn expected(
@@ -223,32 +256,7 @@ fn expected(
             cell(mobile_column),
             cell(photo_column),
         );
-        let parsed: Result<(String, String, String, String), String> = (|| {
-            let parsed_id = IdNumber::parse(&id).map_err(|e| format!("ID number: {e}"))?;
-            let parsed_name = Name::parse(&name).map_err(|e| format!("name: {e}"))?;
-            let (key_tail, shown_mobile) = match check {
-                Check::Mobile => {
-                    let m = Mobile::parse(&mobile).map_err(|e| format!("mobile: {e}"))?;
-                    (m.as_str().to_owned(), m.to_string())
-                }
-                Check::Face => {
-                    photo_problem(&photo, base)?;
-                    (photo.clone(), String::new())
-                }
-                _ => (String::new(), String::new()),
-            };
-            let key = format!(
-                "{}\u{0}{}\u{0}{key_tail}",
-                parsed_id.as_str(),
-                parsed_name.as_str()
-            );
-            Ok((
-                key,
-                parsed_id.to_string(),
-                parsed_name.to_string(),
-                shown_mobile,
-            ))
-        })();
+        let parsed = parse_as_before(check, [&id, &name, &mobile, &photo], base);
         let hidden = |c: &str| {
             if c.is_empty() {
                 String::new()
@@ -299,12 +307,11 @@ fn expected(
             name: shown.1,
             mobile: shown.2,
         };
-        match format {
-            Format::Csv => csv_out.serialize(&line).unwrap(),
-            _ => {
-                serde_json::to_writer(&mut out, &line).unwrap();
-                out.push(b'\n');
-            }
+        if format == Format::Csv {
+            csv_out.serialize(&line).unwrap();
+        } else {
+            serde_json::to_writer(&mut out, &line).unwrap();
+            out.push(b'\n');
         }
     }
     match format {
