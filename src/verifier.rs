@@ -331,7 +331,9 @@ pub fn vendor_by_id(
         "checkone" => configured!(provider_checkone::CheckOne::new(client.clone())),
         other => Err(known_vendor(other)
             .err()
-            .unwrap_or(SetupError::UnknownVendor { id: other.to_owned() })),
+            .unwrap_or(SetupError::UnknownVendor {
+                id: other.to_owned(),
+            })),
     }
 }
 
