@@ -84,17 +84,26 @@ impl Name {
         // U+00B7, which is written as U+00B7. `run_from` is where the pending run starts in
         // `trimmed`, `run_to` where it goes in `bytes`.
         let (mut run_from, mut run_to) = (0, 0);
-        // The first two characters (code points), for the compound-surname check.
-        let mut first_two = [0u32; 2];
         let text = trimmed.as_bytes();
         let mut at = 0;
         while let Some((code_point, width)) = decode(text, at) {
             let offset = chars;
-            // Han first: nearly every character is one (the two sets do not overlap).
-            let c = char::from_u32(code_point).unwrap_or(char::REPLACEMENT_CHARACTER);
+            // Han first: nearly every character is one (the two sets do not overlap), and it
+            // needs nothing but counting.
             if is_han_code_point(code_point) {
+                if chars == Self::MAX_CHARS {
+                    return Err(NameError::TooLong {
+                        found: trimmed.chars().count(),
+                        max: Self::MAX_CHARS,
+                    });
+                }
                 previous_was_dot = false;
-            } else if is_dot(c) {
+                len += width;
+                chars += 1;
+                at += width;
+                continue;
+            }
+            if char::from_u32(code_point).is_some_and(is_dot) {
                 if chars == 0 {
                     return Err(NameError::LeadingDot {
                         position: position(offset),
@@ -108,6 +117,7 @@ impl Name {
                 previous_was_dot = true;
                 first_dot_at.get_or_insert(len);
             } else {
+                let c = char::from_u32(code_point).unwrap_or(char::REPLACEMENT_CHARACTER);
                 return Err(NameError::InvalidCharacter {
                     position: position(offset),
                     class: CharClass::of(c),
@@ -119,10 +129,9 @@ impl Name {
                     max: Self::MAX_CHARS,
                 });
             }
-            if chars < 2 {
-                first_two[chars] = code_point;
-            }
-            if previous_was_dot && c != MIDDLE_DOT {
+            if code_point == u32::from(MIDDLE_DOT) {
+                len += width;
+            } else {
                 // At most MAX_CHARS characters so far, each at most 4 bytes: within `bytes`.
                 let run = &text[run_from..at];
                 name.bytes[run_to..run_to + run.len()].copy_from_slice(run);
@@ -130,8 +139,6 @@ impl Name {
                 run_to += MIDDLE_DOT.encode_utf8(&mut name.bytes[run_to..]).len();
                 run_from = at + width;
                 len += MIDDLE_DOT.len_utf8();
-            } else {
-                len += width;
             }
             chars += 1;
             at += width;
@@ -152,14 +159,8 @@ impl Name {
                 min: Self::MIN_CHARS,
             });
         }
-        let shown = match first_dot_at {
-            Some(dot) => dot,
-            // A compound surname when a given name follows, else one character.
-            None if chars >= 3 && is_compound_surname(first_two[0], first_two[1]) => {
-                utf8_len(first_two[0]) + utf8_len(first_two[1])
-            }
-            None => utf8_len(first_two[0]),
-        };
+        // Without a dot, `text` is the name.
+        let shown = first_dot_at.unwrap_or_else(|| surname_len(text, chars));
         // MAX_BYTES (128) and MAX_CHARS fit in a byte.
         name.len = u8::try_from(len).unwrap_or(u8::MAX);
         name.chars = u8::try_from(chars).unwrap_or(u8::MAX);
@@ -328,13 +329,18 @@ fn is_dot(c: char) -> bool {
     )
 }
 
-/// Bytes of UTF-8 for a code point.
-const fn utf8_len(code_point: u32) -> usize {
-    match code_point {
-        0..0x80 => 1,
-        0x80..0x800 => 2,
-        0x800..0x1_0000 => 3,
-        _ => 4,
+/// Bytes of the surname in a name without dots (`text`, `chars` characters): two characters
+/// for a compound surname when a given name follows, else one.
+fn surname_len(text: &[u8], chars: usize) -> usize {
+    let (first, first_width) = decode(text, 0).unwrap_or_default();
+    if chars < 3 {
+        return first_width;
+    }
+    let (second, second_width) = decode(text, first_width).unwrap_or_default();
+    if is_compound_surname(first, second) {
+        first_width + second_width
+    } else {
+        first_width
     }
 }
 
@@ -342,16 +348,21 @@ const fn utf8_len(code_point: u32) -> usize {
 /// end. Decodes without the general iterator's bookkeeping: a name is a handful of characters.
 #[inline]
 fn decode(text: &[u8], at: usize) -> Option<(u32, usize)> {
-    let lead = u32::from(*text.get(at)?);
-    let next = |i: usize| u32::from(text.get(at + i).copied().unwrap_or(0) & 0x3F);
-    Some(match lead {
-        0..0x80 => (lead, 1),
-        0x80..0xE0 => ((lead & 0x1F) << 6 | next(1), 2),
-        0xE0..0xF0 => ((lead & 0x0F) << 12 | next(1) << 6 | next(2), 3),
-        _ => (
-            (lead & 0x07) << 18 | next(1) << 12 | next(2) << 6 | next(3),
+    let low6 = |b: u8| u32::from(b & 0x3F);
+    // One length check per pattern instead of one bounds check per byte; three bytes first.
+    Some(match *text.get(at..)? {
+        [] => return None,
+        [lead @ 0xE0..0xF0, b1, b2, ..] => {
+            ((u32::from(lead) & 0x0F) << 12 | low6(b1) << 6 | low6(b2), 3)
+        }
+        // A lone byte at the end is not reached for valid UTF-8 (a lead byte is followed by its
+        // continuation bytes).
+        [lead @ 0..0x80, ..] | [lead] => (u32::from(lead), 1),
+        [lead @ 0xF0..=0xFF, b1, b2, b3, ..] => (
+            (u32::from(lead) & 0x07) << 18 | low6(b1) << 12 | low6(b2) << 6 | low6(b3),
             4,
         ),
+        [lead, b1, ..] => ((u32::from(lead) & 0x1F) << 6 | low6(b1), 2),
     })
 }
 
@@ -573,7 +584,6 @@ mod tests {
         for c in text.chars() {
             let (code_point, width) = decode(text.as_bytes(), at).unwrap();
             assert_eq!((code_point, width), (u32::from(c), c.len_utf8()));
-            assert_eq!(utf8_len(code_point), width);
             at += width;
         }
         assert_eq!(decode(text.as_bytes(), at), None);
