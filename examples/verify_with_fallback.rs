@@ -16,14 +16,13 @@ use idcheck_sandbox::{DEFAULT_APPCODE, Sandbox, SandboxConfig};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Kept alive until the end of `main` when started here.
     let mut local = None;
-    let base_url = match std::env::var("IDCHECK_BASE_URL") {
-        Ok(url) => url,
-        Err(_) => {
-            let sandbox = Sandbox::start(SandboxConfig::default(), "127.0.0.1:0").await?;
-            let url = sandbox.base_url();
-            local = Some(sandbox);
-            url
-        }
+    let base_url = if let Ok(url) = std::env::var("IDCHECK_BASE_URL") {
+        url
+    } else {
+        let sandbox = Sandbox::start(SandboxConfig::default(), "127.0.0.1:0").await?;
+        let url = sandbox.base_url();
+        local = Some(sandbox);
+        url
     };
 
     let verifier = Verifier::builder()

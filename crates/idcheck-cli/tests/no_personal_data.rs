@@ -162,6 +162,7 @@ fn registry(people: &[Person]) -> Registry {
     Registry::from_csv(&csv, Path::new(".")).unwrap()
 }
 
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 fn check_outputs(people: &[Person]) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
