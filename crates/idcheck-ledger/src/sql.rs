@@ -453,18 +453,39 @@ macro_rules! sql_store {
                     location: self.location.clone(),
                     reason: e.to_string(),
                 };
-                let version = if Self::MIGRATE_IN_ONE_TRANSACTION {
-                    let mut tx = self.pool.begin().await.map_err(open_error)?;
-                    let version = self.migration_steps(&mut tx).await.map_err(open_error)?;
-                    tx.commit().await.map_err(open_error)?;
-                    version
-                } else {
-                    let mut connection = self.pool.acquire().await.map_err(open_error)?;
-                    self.migration_steps(&mut connection)
-                        .await
-                        .map_err(open_error)?
+                // Statements that meet another process creating the same new SQLite file
+                // can answer "database is locked" (code 5) without waiting: the migration
+                // is idempotent, so it is tried again for up to 10 s.
+                let started = std::time::Instant::now();
+                let version = loop {
+                    let attempt = if Self::MIGRATE_IN_ONE_TRANSACTION {
+                        self.migrate_once_in_transaction().await
+                    } else {
+                        match self.pool.acquire().await {
+                            Ok(mut connection) => self.migration_steps(&mut connection).await,
+                            Err(e) => Err(e),
+                        }
+                    };
+                    match attempt {
+                        Err(sqlx::Error::Database(e))
+                            if e.code().as_deref() == Some("5")
+                                && started.elapsed() < std::time::Duration::from_secs(10) =>
+                        {
+                            let jitter = u64::from(started.elapsed().subsec_nanos() % 30);
+                            tokio::time::sleep(std::time::Duration::from_millis(20 + jitter))
+                                .await;
+                        }
+                        other => break other.map_err(open_error)?,
+                    }
                 };
                 crate::sql::check_version(&self.location, &version)
+            }
+
+            async fn migrate_once_in_transaction(&self) -> Result<String, sqlx::Error> {
+                let mut tx = self.pool.begin().await?;
+                let version = self.migration_steps(&mut tx).await?;
+                tx.commit().await?;
+                Ok(version)
             }
 
             async fn migration_steps(

@@ -56,6 +56,11 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
     }
 }
 
+/// SQLite's `SQLITE_BUSY` (5): another connection holds the lock.
+fn is_locked(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("5"))
+}
+
 impl SqliteStore {
     pub(crate) async fn open(path: &Path) -> Result<Self, LedgerError> {
         let location = path.display().to_string();
@@ -77,12 +82,25 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         // No ping before each use: a local file needs none, and it would double each
         // statement's trip to SQLite's worker thread.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| open_error(e.to_string()))?;
+        // Two processes creating the same new file at once: switching it to WAL can answer
+        // "database is locked" at once, without waiting out the busy timeout (seen in CI).
+        // Opening is idempotent, so try again for as long as the busy timeout would wait.
+        let started = std::time::Instant::now();
+        let pool = loop {
+            match SqlitePoolOptions::new()
+                .max_connections(4)
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await
+            {
+                Ok(pool) => break pool,
+                Err(e) if is_locked(&e) && started.elapsed() < Duration::from_secs(10) => {
+                    let jitter = u64::from(started.elapsed().subsec_nanos() % 30);
+                    tokio::time::sleep(Duration::from_millis(20 + jitter)).await;
+                }
+                Err(e) => return Err(open_error(e.to_string())),
+            }
+        };
         Ok(Self {
             pool,
             identity: file_identity(path),

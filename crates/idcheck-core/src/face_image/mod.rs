@@ -207,6 +207,7 @@ pub struct FaceImageParser {
     max_base64_len: usize,
     min_side: u32,
     /// Re-encode image files over the limit instead of refusing them (feature `fit`).
+    #[cfg_attr(not(feature = "fit"), allow(dead_code))]
     fit_oversized: bool,
 }
 
