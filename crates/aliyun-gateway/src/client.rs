@@ -431,6 +431,12 @@ impl GatewayClient {
             Method::Get => inner.http.get(url),
             Method::PostForm => inner.http.post(url).body(encoded),
         };
+        // The last moment before the request leaves: a ledger holding this call's claim says
+        // whether the claim is still this process's (it lapses while a process is paused).
+        provider_trait::check_send_gate().map_err(|reason| Error::NotSent {
+            provider: call.provider,
+            reason,
+        })?;
         let sent = Instant::now();
         let response = builder
             .headers(headers)

@@ -294,12 +294,30 @@ async fn call_one(request: Request, key: String, shared: &Shared) -> Option<Answ
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .insert(key.clone());
-    let outcome = shared.router.route(&request).await;
+    let mut outcome = shared.router.route(&request).await;
+    if matches!(
+        outcome.result,
+        Err(Error::NotSent {
+            reason: NotSent::LeaseLapsed { .. },
+            ..
+        })
+    ) {
+        // This process stalled past its claim's lease before sending (nothing was sent):
+        // ask again — another holder may have answered it meanwhile.
+        outcome = shared.router.route(&request).await;
+    }
     shared
         .in_flight
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .remove(&key);
+    if let Some(why) = &outcome.route.unrecorded {
+        // The answer stands (it was paid for); nothing more is sent while the ledger fails.
+        shared.halt(format!(
+            "stopped: the ledger could not record a call that was made ({}); nothing more was sent",
+            scrub(why, request.name().as_str())
+        ));
+    }
     match &outcome.result {
         Err(Error::NotSent {
             reason: NotSent::Ledger { detail },

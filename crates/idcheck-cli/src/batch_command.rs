@@ -63,6 +63,7 @@ pub(crate) struct Args {
     pub(crate) fresh: bool,
     pub(crate) concurrency: usize,
     pub(crate) rate: f64,
+    pub(crate) qps: Option<u32>,
     pub(crate) columns: ColumnNames,
     pub(crate) credentials: Credentials,
     pub(crate) resend_unresolved: bool,
@@ -126,12 +127,31 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         std::fs::File::create(path)
             .map_err(|e| format!("cannot write the output {}: {e}", path.display()))?;
     }
-    let router = router(args)?;
+    let providers = providers(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let ledger = Arc::new(runtime.block_on(open_ledger(args.ledger.as_deref()))?);
+    let ledger = Arc::new(
+        runtime
+            .block_on(open_ledger(args.ledger.as_deref()))?
+            .with_max_call(args.credentials.max_call()),
+    );
+    let providers = match args.qps {
+        // Slots may be far off in a long batch: it waits for them rather than skipping rows.
+        Some(qps) => idcheck::router::with_shared_qps(
+            providers,
+            &ledger,
+            qps,
+            Duration::from_secs(24 * 3600),
+        ),
+        None => providers,
+    };
+    let router = if args.by_price {
+        Fallback::by_price(providers)
+    } else {
+        Fallback::new(providers)
+    };
     if ledger.location() == "memory" {
         eprintln!(
             "idcheck batch: warning: --ledger memory forgets every answer at exit: running again pays again"
@@ -288,7 +308,8 @@ fn summarise_phase1(counts: Counts, unit_price: Option<Price>) {
     eprintln!("{line}");
 }
 
-fn router(args: &Args) -> Result<Fallback, String> {
+/// The vendors asked, in order (credentials checked before anything is opened).
+fn providers(args: &Args) -> Result<Vec<Arc<dyn Provider>>, String> {
     if args.providers.is_empty() {
         return Err("pass --provider (one or more, comma-separated), or --dry-run".to_owned());
     }
@@ -310,11 +331,7 @@ fn router(args: &Args) -> Result<Fallback, String> {
         }
         providers.push(provider);
     }
-    Ok(if args.by_price {
-        Fallback::by_price(providers)
-    } else {
-        Fallback::new(providers)
-    })
+    Ok(providers)
 }
 
 /// A bar on a terminal; plain lines every `every` answers otherwise.

@@ -197,6 +197,10 @@ enum Command {
         /// limit.
         #[arg(long, default_value_t = 20.0, value_name = "PER_SECOND", value_parser = parse_rate)]
         rate: f64,
+        /// The gateway's calls-per-second limit for your AppCode: calls start at most N in
+        /// any one-second window, shared through the ledger by every batch and service on it.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        qps: Option<u32>,
         /// The ID number column's header.
         #[arg(long, value_name = "HEADER")]
         id_column: Option<String>,
@@ -265,9 +269,14 @@ enum Command {
         /// The clients file (TOML [[client]] entries with token_sha256).
         #[arg(long, value_name = "FILE")]
         clients: Option<PathBuf>,
-        /// Calls per second to the gateway at most, shared by every replica on the ledger.
+        /// The gateway's calls-per-second limit: calls start at most N in any one-second
+        /// window, shared by every replica (and batch) on the ledger.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
         qps: Option<u32>,
+        /// Where clients' budget days start: a UTC offset such as +08:00 (the default: the
+        /// vendors' day in China) or UTC.
+        #[arg(long, value_name = "OFFSET", value_parser = parse_utc_offset)]
+        budget_day_offset: Option<i32>,
         /// Seconds a client has to send a request's headers.
         #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
         header_timeout: Option<u64>,
@@ -294,6 +303,28 @@ struct LedgerArgs {
     /// IDCHECK_LEDGER_KEY, or the key file in the user's config directory.
     #[arg(long = "ledger", value_name = "PATH|URL", global = true)]
     location: Option<String>,
+}
+
+/// A UTC offset: `UTC`, `Z`, or `+HH:MM` / `-HH:MM` (`+08:00` is China's, with no daylight
+/// saving), in seconds east of UTC.
+pub(crate) fn parse_utc_offset(text: &str) -> Result<i32, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("utc") || text == "Z" {
+        return Ok(0);
+    }
+    let bad = || format!("{text:?}: give a UTC offset such as +08:00, -05:00 or UTC");
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return Err(bad()),
+    };
+    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "0"));
+    let hours: i32 = hours.parse().map_err(|_| bad())?;
+    let minutes: i32 = minutes.parse().map_err(|_| bad())?;
+    if !(0..=14).contains(&hours) || !(0..60).contains(&minutes) {
+        return Err(bad());
+    }
+    Ok(sign * (hours * 3600 + minutes * 60))
 }
 
 /// `--rate`: 0 (no limit), or 0.01 to 100,000 calls a second.
@@ -495,6 +526,7 @@ fn main() -> ExitCode {
             fresh,
             concurrency,
             rate,
+            qps,
             id_column,
             name_column,
             mobile_column,
@@ -519,6 +551,7 @@ fn main() -> ExitCode {
             fresh,
             concurrency: usize::from(concurrency),
             rate,
+            qps,
             columns: idcheck_batch::ColumnNames {
                 id: id_column,
                 name: name_column,
@@ -546,6 +579,7 @@ fn main() -> ExitCode {
             ledger,
             clients,
             qps,
+            budget_day_offset,
             header_timeout,
             deadline,
             max_connections,
@@ -560,6 +594,7 @@ fn main() -> ExitCode {
             ledger: ledger.location,
             clients,
             qps,
+            budget_day_offset,
             header_timeout,
             deadline,
             max_connections: max_connections.and_then(|n| usize::try_from(n).ok()),

@@ -24,6 +24,7 @@ pub(crate) struct Args {
     pub(crate) ledger: Option<String>,
     pub(crate) clients: Option<PathBuf>,
     pub(crate) qps: Option<u32>,
+    pub(crate) budget_day_offset: Option<i32>,
     pub(crate) header_timeout: Option<u64>,
     pub(crate) deadline: Option<u64>,
     pub(crate) max_connections: Option<usize>,
@@ -43,6 +44,8 @@ struct Config {
     ledger: Option<String>,
     clients: Option<PathBuf>,
     qps: Option<u32>,
+    /// A UTC offset such as "+08:00".
+    budget_day_offset: Option<String>,
     header_timeout_secs: Option<u64>,
     deadline_secs: Option<u64>,
     max_connections: Option<usize>,
@@ -136,6 +139,14 @@ fn start(mut args: Args) -> Result<(), String> {
                 .max(1),
         );
     let qps = args.qps.or(config.qps);
+    let budget_day_offset = match (args.budget_day_offset, &config.budget_day_offset) {
+        (Some(offset), _) => offset,
+        (None, Some(text)) => {
+            crate::parse_utc_offset(text).map_err(|e| format!("budget_day_offset: {e}"))?
+        }
+        (None, None) => idcheck::ledger::VENDOR_DAY_OFFSET_SECS,
+    };
+    let limits = limits.with_budget_day_offset(budget_day_offset);
     let by_price = args.by_price || config.by_price.unwrap_or(false);
 
     // The credentials, before anything else starts.
@@ -147,7 +158,8 @@ fn start(mut args: Args) -> Result<(), String> {
     runtime.block_on(async move {
         let ledger = Arc::new(
             crate::batch_command::open_ledger(args.ledger.as_deref().or(config.ledger.as_deref()))
-                .await?,
+                .await?
+                .with_max_call(args.credentials.max_call()),
         );
         let mut vendors: Vec<Arc<dyn Provider>> = Vec::new();
         for id in &providers {
@@ -160,7 +172,9 @@ fn start(mut args: Args) -> Result<(), String> {
             )?);
         }
         if let Some(qps) = qps {
-            vendors = idcheck_server::with_shared_qps(vendors, &ledger, qps);
+            // A call that cannot start before its request's deadline is not queued.
+            vendors =
+                idcheck_server::with_shared_qps(vendors, &ledger, qps, limits.request_deadline);
         }
         let router = if by_price {
             Fallback::by_price(vendors)

@@ -52,6 +52,12 @@ pub(crate) struct Credentials {
 }
 
 impl Credentials {
+    /// The longest a call can last once sent: the timeout, with a margin. The ledger records
+    /// it with each claim, so an unresolved call is re-sent only after it surely ended.
+    pub(crate) const fn max_call(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs.saturating_add(5))
+    }
+
     /// The credentials, from the file or the environment.
     pub(crate) fn auth(&self) -> Result<Auth, String> {
         match &self.appcode_file {
@@ -132,7 +138,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 
 /// The vendors, over the ledger, through the facade's one front door.
 async fn verifier(args: &Args, auth: Auth) -> Result<Verifier, String> {
-    let ledger = crate::batch_command::open_ledger(args.ledger.as_deref()).await?;
+    let ledger = crate::batch_command::open_ledger(args.ledger.as_deref())
+        .await?
+        .with_max_call(args.credentials.max_call());
     let mut builder = Verifier::builder()
         .credentials(auth)
         .timeout(Duration::from_secs(args.credentials.timeout_secs))

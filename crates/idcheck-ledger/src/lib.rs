@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod clock;
 mod error;
 mod key;
 mod memory;
@@ -41,17 +42,19 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use provider_trait::{Billing, Error, Price, Report, Request, Target};
+use provider_trait::{Billing, Error, NotSent, Price, Report, Request, SendGate, Target};
 
 pub use error::{KeyError, LedgerError};
 pub use key::{ENV_LEDGER_KEY, EntryKey, KeySource, LedgerKey, TargetKey, default_key_path};
 pub use record::{CallId, CallRecord, CallState, DailyUsage, Reused, Stats, StoredAnswer};
 pub use scrub::scrub;
 
-use record::{CallEnd, NewClaim};
-use store::Store;
+use record::{CallEnd, NewClaim, Reservation};
+use store::{Finished, Reserved, Since, Step, Store};
 
 /// Environment variable naming the ledger (a path, `sqlite:PATH`, `postgres://…`, `memory`).
 pub const ENV_LEDGER: &str = "IDCHECK_LEDGER";
@@ -69,6 +72,34 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(15);
 /// How long a claim made elsewhere is awaited before giving up (the lease, plus a margin).
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(20);
 
+/// The longest a call can last once sent, unless set ([`Ledger::with_max_call`]): the
+/// gateway client's default timeout (20 s) with a margin. An unresolved call may be sent
+/// again only once its lease and then this much have passed, by the store's clock, so that
+/// a slow holder's call has surely ended (and its answer been recorded, if it came).
+pub const DEFAULT_MAX_CALL: Duration = Duration::from_secs(30);
+
+/// The vendors' day: budgets reset at midnight in China (UTC+8, no daylight saving), when
+/// the marketplace's own daily counts do.
+pub const VENDOR_DAY_OFFSET_SECS: i32 = 8 * 3600;
+
+/// Calls started under a shared calls-per-second limit are spaced by this much more than
+/// `1 s / limit`, so that arrival jitter (timers, scheduling, the network) can never put one
+/// call too many into a one-second window the gateway counts.
+pub const RATE_SPACING_MARGIN: f64 = 0.05;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The day (days since the epoch) that `at_ms` falls on, with days starting `offset_ms`
+/// before UTC midnight.
+pub(crate) const fn day_of(at_ms: i64, offset_ms: i64) -> i64 {
+    (at_ms + offset_ms).div_euclid(DAY_MS)
+}
+
+/// When the day after the one `at_ms` falls on starts (ms since the epoch).
+pub(crate) const fn next_day_start(at_ms: i64, offset_ms: i64) -> i64 {
+    (day_of(at_ms, offset_ms) + 1) * DAY_MS - offset_ms
+}
+
 /// The default ledger file: `idcheck/ledger.sqlite` in the user's data directory.
 #[must_use]
 pub fn default_location() -> Option<PathBuf> {
@@ -79,8 +110,8 @@ pub fn default_location() -> Option<PathBuf> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Claim {
-    /// Send it: the call is claimed for this holder. Record how it ended with
-    /// [`Ledger::record`].
+    /// Send it: the call is claimed for this holder. Send it inside [`Ledger::hold`], then
+    /// record how it ended with [`Ledger::record`].
     Send(Call),
     /// Answered earlier for this target, within the maximum age: no call.
     Reused(Reused),
@@ -88,18 +119,35 @@ pub enum Claim {
     InFlight {
         /// The other holder's call.
         call: CallId,
-        /// When its lease ends unless renewed (ms since the epoch).
-        lease_until_ms: i64,
+        /// How long until its lease ends unless renewed (by the store's clock).
+        retry_in: Duration,
     },
     /// An earlier call may have been billed and has no answer: not sent again.
     Unresolved(CallId),
+    /// Asked to re-send an unresolved call that may still be under way (its holder stalled
+    /// less than its lease plus its longest call ago): it may be re-sent after `settles_in`.
+    Settling {
+        /// The unresolved call.
+        call: CallId,
+        /// How long until nothing its holder sent can still be under way.
+        settles_in: Duration,
+    },
+    /// The client's daily budget has no room for this call: nothing was claimed.
+    BudgetSpent {
+        /// When the budget's day ends (ms since the epoch, store clock).
+        resets_at_ms: i64,
+    },
 }
 
-/// A claimed call, to be recorded when it ends.
+/// A claimed call, to be sent inside [`Ledger::hold`] and recorded when it ends.
 #[derive(Debug)]
 #[must_use = "a claimed call must be recorded, or it ends unresolved"]
 pub struct Call {
     id: CallId,
+    /// Until when (boot clock) this holder may still send it.
+    gate: Arc<Gate>,
+    /// The client budget reservation it holds.
+    reservation: Option<Reservation>,
 }
 
 impl Call {
@@ -110,6 +158,90 @@ impl Call {
     }
 }
 
+/// A holder's own deadline for sending a claimed call: its lease as last confirmed by the
+/// store, on this process's boot clock (which counts a paused or suspended process's time),
+/// measured from before the statement that confirmed it — so it ends no later than the lease
+/// the store sees.
+#[derive(Debug)]
+struct Gate {
+    call: i64,
+    deadline_boot_ms: AtomicI64,
+}
+
+impl Gate {
+    fn new(call: i64, confirmed_at_boot_ms: i64, lease_ms: i64) -> Self {
+        Self {
+            call,
+            deadline_boot_ms: AtomicI64::new(confirmed_at_boot_ms.saturating_add(lease_ms)),
+        }
+    }
+
+    fn extend(&self, confirmed_at_boot_ms: i64, lease_ms: i64) {
+        self.deadline_boot_ms.fetch_max(
+            confirmed_at_boot_ms.saturating_add(lease_ms),
+            Ordering::SeqCst,
+        );
+    }
+
+    fn check(&self) -> Result<(), NotSent> {
+        if clock::boot_ms() < self.deadline_boot_ms.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(NotSent::LeaseLapsed { call: self.call })
+        }
+    }
+}
+
+/// A client's daily spending limit, kept in the ledger so that it holds across every
+/// process and machine sharing it. Each vendor call reserves its price before it is claimed;
+/// a call that was certainly not billed gives it back; a call that may have been billed keeps
+/// it until settled by hand ([`Ledger::resolve`]). The limit is a cap: spent fully, never
+/// beyond.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Budget {
+    /// The client (a service's client name) whose budget it is.
+    pub client: String,
+    /// The most the client may spend a day, thousandths of a yuan.
+    pub limit_milli_yuan: i64,
+    /// Days start this far east of UTC midnight (default [`VENDOR_DAY_OFFSET_SECS`]).
+    pub day_offset_secs: i32,
+    /// What the call about to be claimed costs (the router sets it per vendor); `None`
+    /// means unpriced, which a budget cannot admit.
+    pub charge_milli_yuan: Option<i64>,
+}
+
+impl Budget {
+    /// `limit_milli_yuan` a day for `client`, days starting at midnight in China.
+    #[must_use]
+    pub fn new(client: impl Into<String>, limit_milli_yuan: i64) -> Self {
+        Self {
+            client: client.into(),
+            limit_milli_yuan,
+            day_offset_secs: VENDOR_DAY_OFFSET_SECS,
+            charge_milli_yuan: None,
+        }
+    }
+
+    /// Days starting at midnight `offset_secs` east of UTC.
+    #[must_use]
+    pub const fn with_day_offset(mut self, offset_secs: i32) -> Self {
+        self.day_offset_secs = offset_secs;
+        self
+    }
+
+    /// This budget, charging `price` for the next call.
+    #[must_use]
+    pub fn charging(mut self, price: Option<Price>) -> Self {
+        self.charge_milli_yuan = price.map(|p| i64::from(p.milli_yuan()));
+        self
+    }
+
+    const fn offset_ms(&self) -> i64 {
+        self.day_offset_secs as i64 * 1000
+    }
+}
+
 /// What a caller wants of a claim.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -117,10 +249,13 @@ pub struct ClaimPolicy {
     /// Do not reuse answers recorded before this claim (answers that arrive while it waits
     /// for another holder are still taken: that holder paid for them for this request).
     pub fresh: bool,
-    /// Send again a call left unresolved (it is kept, marked re-sent, billing unknown).
+    /// Send again a call left unresolved (it is kept, marked re-sent, billing unknown), once
+    /// nothing its holder sent can still be under way.
     pub resend_unresolved: bool,
     /// The client on whose behalf the call is made (a service's client name), for audits.
     pub client: Option<String>,
+    /// The client's daily budget, if it has one.
+    pub budget: Option<Budget>,
 }
 
 impl ClaimPolicy {
@@ -144,6 +279,14 @@ impl ClaimPolicy {
         self.client = Some(client.into());
         self
     }
+
+    /// Within `budget` (its client is also the policy's client).
+    #[must_use]
+    pub fn within(mut self, budget: Budget) -> Self {
+        self.client = Some(budget.client.clone());
+        self.budget = Some(budget);
+        self
+    }
 }
 
 /// The ledger: a store, the key its entries are made with, and this holder's identity.
@@ -155,6 +298,7 @@ pub struct Ledger {
     lease: Duration,
     wait: Duration,
     max_age: Duration,
+    max_call: Duration,
 }
 
 impl fmt::Debug for Ledger {
@@ -163,17 +307,26 @@ impl fmt::Debug for Ledger {
             .field("location", &self.location)
             .field("lease", &self.lease)
             .field("max_age", &self.max_age)
+            .field("max_call", &self.max_call)
             .finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
+
+fn duration_ms(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// Waits before the `attempt`th retry of recording an answer (a store connection that broke,
+/// a database restarting): about 2 s in all.
+const RECORD_RETRY_WAITS: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(400),
+    Duration::from_millis(1500),
+];
 
 impl Ledger {
     /// Opens (creating if needed) the ledger at `location`: `memory`, a file path or
@@ -213,6 +366,7 @@ impl Ledger {
             lease: DEFAULT_LEASE,
             wait: DEFAULT_WAIT,
             max_age: DEFAULT_MAX_AGE,
+            max_call: DEFAULT_MAX_CALL,
         }
     }
 
@@ -237,6 +391,15 @@ impl Ledger {
         self
     }
 
+    /// The longest this holder's calls can last once sent (its HTTP client's timeout, with a
+    /// margin). Recorded with each claim: others re-send an unresolved call only after its
+    /// lease and then this much have passed.
+    #[must_use]
+    pub const fn with_max_call(mut self, max_call: Duration) -> Self {
+        self.max_call = max_call;
+        self
+    }
+
     /// Where it is (a path, or a URL without its password).
     #[must_use]
     pub fn location(&self) -> &str {
@@ -249,10 +412,26 @@ impl Ledger {
         self.max_age
     }
 
+    /// The longest a call of this holder can last once sent.
+    #[must_use]
+    pub const fn max_call(&self) -> Duration {
+        self.max_call
+    }
+
     /// The entry key of `request`.
     #[must_use]
     pub fn entry_key(&self, request: &Request) -> EntryKey {
         self.key.entry_key(request)
+    }
+
+    /// The store's clock: milliseconds since the epoch, as every process sharing the ledger
+    /// sees them (PostgreSQL's clock; for SQLite and memory, this machine's).
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    pub async fn now_ms(&self) -> Result<i64, LedgerError> {
+        self.store.now_ms().await
     }
 
     /// Claims the call of `request` to `target`: reuse, send, wait or stop, as the ledger says.
@@ -267,11 +446,19 @@ impl Ledger {
         policy: &ClaimPolicy,
     ) -> Result<Claim, LedgerError> {
         let entry = self.key.entry_key(request);
-        self.claim_entry(&entry, target, policy, now_ms()).await
+        let since = if policy.fresh {
+            Since::Now
+        } else {
+            Since::Age(millis(self.max_age))
+        };
+        self.claim_entry(&entry, target, policy, since)
+            .await
+            .map(|(claim, _)| claim)
     }
 
     /// [`Ledger::claim`], waiting while the call is in flight elsewhere (polling, up to the
-    /// wait bound): returns `InFlight` only when the bound ran out.
+    /// wait bound), and — when re-sending unresolved calls — while an unresolved call may
+    /// still be under way: returns `InFlight` or `Settling` only when the bound ran out.
     ///
     /// # Errors
     ///
@@ -283,79 +470,135 @@ impl Ledger {
         policy: &ClaimPolicy,
     ) -> Result<Claim, LedgerError> {
         let entry = self.key.entry_key(request);
-        let started = now_ms();
-        let deadline = tokio::time::Instant::now() + self.wait;
+        let mut since = if policy.fresh {
+            Since::Now
+        } else {
+            Since::Age(millis(self.max_age))
+        };
+        let started = tokio::time::Instant::now();
+        let deadline = started + self.wait;
+        // An unresolved call is re-sendable after its holder's lease and longest call.
+        let settle_deadline = started + self.lease + self.max_call + Duration::from_secs(5);
         let mut pause = Duration::from_millis(5);
         loop {
-            let claim = self.claim_entry(&entry, target, policy, started).await?;
-            let Claim::InFlight { lease_until_ms, .. } = &claim else {
-                return Ok(claim);
-            };
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Ok(claim);
+            let (claim, store_now) = self.claim_entry(&entry, target, policy, since).await?;
+            if since == Since::Now {
+                // Answers that arrive while this waits were paid for this request: taken.
+                since = Since::From(store_now.unwrap_or(0).saturating_add(1));
             }
-            // Poll sooner when the lease is about to run out.
-            let to_lease_end = Duration::from_millis(
-                u64::try_from(lease_until_ms.saturating_sub(now_ms()).max(1)).unwrap_or(1),
-            );
-            tokio::time::sleep(pause.min(to_lease_end).min(deadline - now)).await;
+            let now = tokio::time::Instant::now();
+            let wait = match &claim {
+                Claim::InFlight { retry_in, .. } if now < deadline => {
+                    // Poll sooner when the lease is about to run out.
+                    pause.min(*retry_in).min(deadline - now)
+                }
+                Claim::Settling { settles_in, .. } if now < settle_deadline => {
+                    (*settles_in + Duration::from_millis(5)).min(settle_deadline - now)
+                }
+                _ => return Ok(claim),
+            };
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
             pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
 
+    /// One claim: the outcome, and the store's time when it was seen (if the store said).
     async fn claim_entry(
         &self,
         entry: &EntryKey,
         target: &Target,
         policy: &ClaimPolicy,
-        started_ms: i64,
-    ) -> Result<Claim, LedgerError> {
+        since: Since,
+    ) -> Result<(Claim, Option<i64>), LedgerError> {
         let entry_hex = entry.to_string();
         let target_hex = self.key.target_key(target).to_string();
+        let mut claim = NewClaim {
+            entry: entry_hex,
+            target: target_hex,
+            vendor: target.provider().to_owned(),
+            base_url: target.base_url().to_owned(),
+            holder: self.holder.clone(),
+            client: policy.client.clone(),
+            lease_ms: millis(self.lease),
+            max_call_ms: millis(self.max_call),
+            reservation: None,
+        };
+        let mut seen_at = None;
         // Several rounds only when other holders keep changing the entry under us.
         for _ in 0..16 {
-            let now = now_ms();
-            let since = if policy.fresh {
-                // Answers recorded in the very millisecond the request started count as old.
-                started_ms.saturating_add(1)
-            } else {
-                now.saturating_sub(millis(self.max_age))
-            };
-            let claim = NewClaim {
-                entry: entry_hex.clone(),
-                target: target_hex.clone(),
-                vendor: target.provider().to_owned(),
-                base_url: target.base_url().to_owned(),
-                holder: self.holder.clone(),
-                client: policy.client.clone(),
-                now_ms: now,
-                lease_until_ms: now.saturating_add(millis(self.lease)),
-            };
-            if let Some(id) = self.store.claim_unless_answered(&claim, since).await? {
-                return Ok(Claim::Send(Call { id: CallId(id) }));
+            if let Some(budget) = &policy.budget {
+                // A reusable answer costs nothing: looked for before the budget is asked.
+                if let Some(row) = self
+                    .store
+                    .latest_answer(&claim.entry, &claim.target, since)
+                    .await?
+                {
+                    return Ok((Claim::Reused(self.reused(row)?), seen_at));
+                }
+                match self.reserve(budget).await? {
+                    Ok(reservation) => claim.reservation = Some(reservation),
+                    Err(resets_at_ms) => {
+                        return Ok((Claim::BudgetSpent { resets_at_ms }, seen_at));
+                    }
+                }
             }
-            if let Some(reused) = self.reusable(&entry_hex, &target_hex, since).await? {
-                return Ok(Claim::Reused(reused));
+            let confirmed_at = clock::boot_ms();
+            let step = self.store.claim(&claim, since).await;
+            if !matches!(step, Ok(Step::Claimed(_))) {
+                // Nothing claimed: what was reserved for it goes back.
+                if let Some(reservation) = claim.reservation.take() {
+                    self.refund(&reservation).await;
+                }
             }
-            let Some(open) = self.store.open_call(&entry_hex, &target_hex).await? else {
+            match step? {
+                Step::Claimed(claimed) => {
+                    return Ok((
+                        Claim::Send(Call {
+                            id: CallId(claimed.id),
+                            gate: Arc::new(Gate::new(claimed.id, confirmed_at, claim.lease_ms)),
+                            reservation: claim.reservation,
+                        }),
+                        Some(claimed.now_ms),
+                    ));
+                }
+                Step::Answered(row) => return Ok((Claim::Reused(self.reused(row)?), seen_at)),
+                Step::Blocked => {}
+            }
+            let Some(open) = self.store.open_call(&claim.entry, &claim.target).await? else {
                 continue;
             };
+            seen_at = Some(open.now_ms);
             match open.state {
-                CallState::Claimed if open.lease_until_ms >= now => {
-                    return Ok(Claim::InFlight {
-                        call: CallId(open.id),
-                        lease_until_ms: open.lease_until_ms,
-                    });
+                CallState::Claimed if !open.lapsed() => {
+                    let retry_in = duration_ms(open.lease_until_ms - open.now_ms + 1);
+                    return Ok((
+                        Claim::InFlight {
+                            call: CallId(open.id),
+                            retry_in,
+                        },
+                        seen_at,
+                    ));
+                }
+                CallState::Claimed | CallState::Unresolved
+                    if policy.resend_unresolved && open.settled() =>
+                {
+                    self.store.mark_resent(open.id).await?;
+                }
+                CallState::Claimed | CallState::Unresolved if policy.resend_unresolved => {
+                    return Ok((
+                        Claim::Settling {
+                            call: CallId(open.id),
+                            settles_in: duration_ms(open.settle_at_ms - open.now_ms + 1),
+                        },
+                        seen_at,
+                    ));
                 }
                 CallState::Claimed => {
-                    // Its holder stopped renewing: it died, maybe after sending.
-                    self.store.expire(open.id, now).await?;
+                    // Its holder stopped renewing: it died or stalled, maybe after sending.
+                    self.store.expire(open.id).await?;
+                    return Ok((Claim::Unresolved(CallId(open.id)), seen_at));
                 }
-                CallState::Unresolved if policy.resend_unresolved => {
-                    self.store.mark_resent(open.id, now).await?;
-                }
-                _ => return Ok(Claim::Unresolved(CallId(open.id))),
+                _ => return Ok((Claim::Unresolved(CallId(open.id)), seen_at)),
             }
         }
         Err(LedgerError::Store(
@@ -363,37 +606,89 @@ impl Ledger {
         ))
     }
 
-    async fn reusable(
-        &self,
-        entry: &str,
-        target: &str,
-        since_ms: i64,
-    ) -> Result<Option<Reused>, LedgerError> {
-        let Some((id, ended, json)) = self.store.latest_answer(entry, target, since_ms).await?
-        else {
-            return Ok(None);
-        };
+    fn reused(&self, (id, ended, json): store::AnswerRow) -> Result<Reused, LedgerError> {
+        let _ = self;
         let answer: StoredAnswer = serde_json::from_str(&json)
             .map_err(|e| LedgerError::Store(format!("call {id}: unreadable answer: {e}")))?;
-        Ok(Some(Reused {
+        Ok(Reused {
             call: CallId(id),
             answered_at_ms: ended,
             answer,
-        }))
+        })
+    }
+
+    /// Reserves the budget's charge: the reservation, or when the spent day ends.
+    async fn reserve(&self, budget: &Budget) -> Result<Result<Reservation, i64>, LedgerError> {
+        let Some(amount) = budget.charge_milli_yuan else {
+            return Err(LedgerError::Store(format!(
+                "client {} has a budget but the vendor has no price: set one",
+                budget.client
+            )));
+        };
+        Ok(
+            match self
+                .store
+                .reserve_budget(
+                    &budget.client,
+                    budget.offset_ms(),
+                    amount,
+                    budget.limit_milli_yuan,
+                )
+                .await?
+            {
+                Reserved::On(day) => Ok(Reservation {
+                    client: budget.client.clone(),
+                    day,
+                    amount,
+                }),
+                Reserved::Refused { resets_at_ms } => Err(resets_at_ms),
+            },
+        )
+    }
+
+    /// Gives a reservation back; a failure leaves the budget under-spent, never over.
+    async fn refund(&self, reservation: &Reservation) {
+        let _ = self
+            .store
+            .refund_budget(&reservation.client, reservation.day, reservation.amount)
+            .await;
     }
 
     /// Runs `call_future` (the vendor call) while renewing `call`'s lease, so that other
-    /// holders keep waiting for it however long it takes.
-    pub async fn hold<F: Future>(&self, call: &Call, call_future: F) -> F::Output {
+    /// holders keep waiting for it however long it takes, with a send gate in force: a
+    /// request is sent only while this holder's lease is live (checked here, and by the
+    /// gateway client right before the request leaves). A call whose lease lapsed before it
+    /// was sent (the process was paused) ends as [`NotSent::LeaseLapsed`], certainly not
+    /// billed.
+    ///
+    /// # Errors
+    ///
+    /// `call_future`'s error, or [`Error::NotSent`] when the lease lapsed before it started.
+    pub async fn hold<T, F>(
+        &self,
+        call: &Call,
+        provider: &'static str,
+        call_future: F,
+    ) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        let not_sent = |reason| Error::NotSent { provider, reason };
+        call.gate.check().map_err(not_sent)?;
+        let gate = Arc::clone(&call.gate);
+        let call_future = SendGate::new(move || gate.check()).run(call_future);
         let period = (self.lease / 3).max(Duration::from_millis(10));
+        let lease_ms = millis(self.lease);
         tokio::pin!(call_future);
         loop {
             tokio::select! {
                 out = &mut call_future => return out,
                 () = tokio::time::sleep(period) => {
-                    let until = now_ms().saturating_add(millis(self.lease));
-                    // A failed renewal shows when the call is recorded.
-                    let _ = self.store.renew(call.id.0, &self.holder, until).await;
+                    let confirmed_at = clock::boot_ms();
+                    // A failed renewal leaves the gate to close when the last lease ends.
+                    if let Ok(true) = self.store.renew(call.id.0, &self.holder, lease_ms).await {
+                        call.gate.extend(confirmed_at, lease_ms);
+                    }
                 }
             }
         }
@@ -401,11 +696,14 @@ impl Ledger {
 
     /// Records how `call` ended: an answer (reused later), a billed error, an unbilled failure
     /// (released: may be sent again) or a failure after sending (unresolved). Vendor text is
-    /// scrubbed of digit runs and `request`'s name first.
+    /// scrubbed of digit runs and `request`'s name first. A late answer — the call's lease
+    /// lapsed meanwhile, and it may even have been re-sent elsewhere — is kept. A store that
+    /// fails (a broken connection, a restarting database) is tried again for about 2 s.
+    /// A call certainly not billed gives its budget reservation back.
     ///
     /// # Errors
     ///
-    /// The store failed, or no longer holds the call ([`LedgerError::Lost`]).
+    /// The store failed every time, or no longer holds the call ([`LedgerError::Lost`]).
     pub async fn record(
         &self,
         call: Call,
@@ -450,24 +748,44 @@ impl Ledger {
                 }
             }
         };
-        if self
-            .store
-            .finish(call.id.0, &self.holder, &end, now_ms())
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(LedgerError::Lost(format!("call {}", call.id)))
+        let mut waits = RECORD_RETRY_WAITS.iter();
+        let finished = loop {
+            match self.store.finish(call.id.0, &self.holder, &end).await {
+                Err(LedgerError::Store(e)) => match waits.next() {
+                    Some(wait) => tokio::time::sleep(*wait).await,
+                    None => return Err(LedgerError::Store(e)),
+                },
+                other => break other?,
+            }
+        };
+        if finished == Finished::Lost {
+            return Err(LedgerError::Lost(format!("call {}", call.id)));
+        }
+        if end.billing == Billing::NotBilled && call.reservation.is_some() {
+            self.give_back(call.id).await;
+        }
+        Ok(())
+    }
+
+    /// Gives back the budget reservation a call holds, once.
+    async fn give_back(&self, call: CallId) {
+        if let Ok(Some(reservation)) = self.store.take_reservation(call.0).await {
+            self.refund(&reservation).await;
         }
     }
 
-    /// Gives a claimed call back without sending it (nothing was sent).
+    /// Gives a claimed call back without sending it (nothing was sent), with its budget
+    /// reservation.
     ///
     /// # Errors
     ///
     /// The store failed.
     pub async fn abandon(&self, call: Call) -> Result<(), LedgerError> {
-        self.store.delete_claim(call.id.0, &self.holder).await
+        self.store.delete_claim(call.id.0, &self.holder).await?;
+        if let Some(reservation) = &call.reservation {
+            self.refund(reservation).await;
+        }
+        Ok(())
     }
 
     /// Unresolved calls, oldest first.
@@ -478,13 +796,13 @@ impl Ledger {
     pub async fn unresolved(&self) -> Result<Vec<CallRecord>, LedgerError> {
         // Claims whose holder stopped renewing are unresolved, whether or not anyone has
         // asked for the same request since.
-        self.store.expire_stale(now_ms()).await?;
+        self.store.expire_stale().await?;
         self.store.calls_in(CallState::Unresolved).await
     }
 
-    /// Settles an unresolved call on the user's word: billed (it counts in reports) or not.
-    /// Either way the request may then be sent again. `false` when no unresolved call has
-    /// that id.
+    /// Settles an unresolved call on the user's word: billed (it counts in reports) or not
+    /// (its budget reservation, if any, goes back to the client). Either way the request may
+    /// then be sent again. `false` when no unresolved call has that id.
     ///
     /// # Errors
     ///
@@ -511,8 +829,16 @@ impl Ledger {
             gateway_request_id: None,
             vendor_request_id: None,
         };
-        self.store.expire_stale(now_ms()).await?;
-        self.store.resolve(call.0, &end, now_ms()).await
+        self.store.expire_stale().await?;
+        let resolved = self.store.resolve(call.0, &end).await?;
+        if resolved && !billed {
+            if let Some(reservation) = self.store.take_reservation(call.0).await? {
+                self.store
+                    .refund_budget(&reservation.client, reservation.day, reservation.amount)
+                    .await?;
+            }
+        }
+        Ok(resolved)
     }
 
     /// Deletes ended calls older than `age`; claimed and unresolved calls stay. Returns how
@@ -522,7 +848,7 @@ impl Ledger {
     ///
     /// The store failed.
     pub async fn purge_older_than(&self, age: Duration) -> Result<u64, LedgerError> {
-        self.store.purge(now_ms().saturating_sub(millis(age))).await
+        self.store.purge(millis(age)).await
     }
 
     /// Counts over the whole ledger.
@@ -531,7 +857,7 @@ impl Ledger {
     ///
     /// The store failed.
     pub async fn stats(&self) -> Result<Stats, LedgerError> {
-        self.store.expire_stale(now_ms()).await?;
+        self.store.expire_stale().await?;
         self.store.stats().await
     }
 
@@ -586,72 +912,54 @@ impl Ledger {
         Ok(days.into_values().collect())
     }
 
-    /// Adds `amount_milli_yuan` to `client`'s spending on `day` (days since the Unix epoch,
-    /// UTC) if it stays within `limit_milli_yuan`: `false`, and nothing added, when it would
-    /// not. Atomic across every process sharing the store, so a budget holds across replicas.
+    /// What `client` has spent or holds reserved today (the store's day, days starting
+    /// `day_offset_secs` east of UTC midnight), and the day (days since the epoch).
     ///
     /// # Errors
     ///
     /// The store failed.
-    pub async fn reserve_budget(
+    pub async fn budget_today(
         &self,
         client: &str,
-        day: i64,
-        amount_milli_yuan: i64,
-        limit_milli_yuan: i64,
+        day_offset_secs: i32,
+    ) -> Result<(i64, i64), LedgerError> {
+        let now = self.store.now_ms().await?;
+        let day = day_of(now, i64::from(day_offset_secs) * 1000);
+        Ok((day, self.store.budget_used(client, day).await?))
+    }
+
+    /// Waits for a start slot of the limit `name` (`per_second` calls a second), shared by
+    /// every process on the store — a gateway's QPS limit per AppCode, shared by service
+    /// replicas and batches. Slots are spaced evenly, [`RATE_SPACING_MARGIN`] wider than
+    /// `1 s / per_second`, by the store's clock, so no one-second window, wherever it
+    /// starts, holds more than `per_second` starts. `false` (nothing taken, no wait) when the
+    /// next free slot is more than `max_wait` away.
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    pub async fn take_rate_slot(
+        &self,
+        name: &str,
+        per_second: u32,
+        max_wait: Duration,
     ) -> Result<bool, LedgerError> {
-        self.store
-            .reserve("budget", client, day, amount_milli_yuan, limit_milli_yuan)
-            .await
-    }
-
-    /// Gives back part of a reservation (what a call did not cost after all).
-    ///
-    /// # Errors
-    ///
-    /// The store failed.
-    pub async fn refund_budget(
-        &self,
-        client: &str,
-        day: i64,
-        amount_milli_yuan: i64,
-    ) -> Result<(), LedgerError> {
-        self.store
-            .refund("budget", client, day, amount_milli_yuan)
-            .await
-    }
-
-    /// What `client` has spent (or holds reserved) on `day`.
-    ///
-    /// # Errors
-    ///
-    /// The store failed.
-    pub async fn budget_spent(&self, client: &str, day: i64) -> Result<i64, LedgerError> {
-        self.store.counter("budget", client, day).await
-    }
-
-    /// Waits for one of `per_second` call slots of the limit `name`, shared by every process
-    /// on the store (a gateway's QPS limit per AppCode, shared by service replicas).
-    ///
-    /// # Errors
-    ///
-    /// The store failed.
-    pub async fn take_rate_slot(&self, name: &str, per_second: u32) -> Result<(), LedgerError> {
-        loop {
-            let now = now_ms();
-            let second = now.div_euclid(1000);
-            if self
-                .store
-                .reserve("rate", name, second, 1, i64::from(per_second))
-                .await?
-            {
-                if second % 60 == 0 {
-                    self.store.forget_counters("rate", second - 60).await?;
+        let spacing_us = 1_000_000.0 * (1.0 + RATE_SPACING_MARGIN) / f64::from(per_second.max(1));
+        // At most ~1.05 s: representable.
+        #[allow(clippy::cast_possible_truncation)]
+        let interval_us = spacing_us.ceil() as i64;
+        match self
+            .store
+            .take_slot(name, interval_us, millis(max_wait))
+            .await?
+        {
+            Some(wait_ms) => {
+                if wait_ms > 0 {
+                    tokio::time::sleep(duration_ms(wait_ms)).await;
                 }
-                return Ok(());
+                Ok(true)
             }
-            let to_next = u64::try_from(1000 - now.rem_euclid(1000)).unwrap_or(1);
-            tokio::time::sleep(Duration::from_millis(to_next.max(1))).await;
+            None => Ok(false),
         }
     }
 

@@ -5,9 +5,10 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::LedgerError;
 use crate::record::{
-    CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats, billing_str, parse_billing,
+    CallEnd, CallRecord, CallState, NewClaim, OpenCall, Reservation, Stats, billing_str,
+    parse_billing,
 };
-use crate::store::{AnswerRow, Store};
+use crate::store::{AnswerRow, Claimed, Finished, Reserved, Since, Step, Store};
 
 #[derive(Debug, Default)]
 pub(crate) struct MemoryStore {
@@ -19,7 +20,8 @@ struct State {
     key_check: Option<String>,
     next_id: i64,
     calls: BTreeMap<i64, Row>,
-    /// Budgets and rate windows: (kind, name, window) → used.
+    /// Budgets ((`budget`, client, day) → used) and rate slots ((`slots`, name, 0) → the next
+    /// free slot, µs).
     counters: HashMap<(String, String, i64), i64>,
     /// The calls of each (entry, target), oldest first: claims look only at their own.
     by_pair: HashMap<(String, String), Vec<i64>>,
@@ -51,6 +53,7 @@ impl State {
 struct Row {
     id: i64,
     claim: NewClaim,
+    claimed_at_ms: i64,
     state: CallState,
     lease_until_ms: i64,
     ended_at_ms: Option<i64>,
@@ -65,7 +68,7 @@ impl Row {
             vendor: self.claim.vendor.clone(),
             base_url: self.claim.base_url.clone(),
             state: self.state,
-            claimed_at_ms: self.claim.now_ms,
+            claimed_at_ms: self.claimed_at_ms,
             ended_at_ms: self.ended_at_ms,
             billing: self
                 .end
@@ -78,6 +81,15 @@ impl Row {
             client: self.claim.client.clone(),
         }
     }
+
+    fn answered_since(&self, start_ms: i64) -> Option<AnswerRow> {
+        if self.state != CallState::Answered {
+            return None;
+        }
+        let ended = self.ended_at_ms.filter(|t| *t >= start_ms)?;
+        let answer = self.end.as_ref()?.answer.clone()?;
+        Some((self.id, ended, answer))
+    }
 }
 
 impl MemoryStore {
@@ -88,6 +100,10 @@ impl MemoryStore {
 
 const fn is_open(state: CallState) -> bool {
     matches!(state, CallState::Claimed | CallState::Unresolved)
+}
+
+fn now() -> i64 {
+    crate::clock::machine_now_ms()
 }
 
 #[async_trait::async_trait]
@@ -105,22 +121,37 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn insert_claim(&self, claim: &NewClaim) -> Result<Option<i64>, LedgerError> {
+    async fn now_ms(&self) -> Result<i64, LedgerError> {
+        Ok(now())
+    }
+
+    async fn claim(&self, claim: &NewClaim, since: Since) -> Result<Step, LedgerError> {
+        let now = now();
+        let start = since.start_at(now);
         Ok(self.with(|s| {
+            let newest = s
+                .pair(&claim.entry, &claim.target)
+                .filter_map(|r| r.answered_since(start))
+                .max_by_key(|(id, ended, _)| (*ended, *id));
+            if let Some(answer) = newest {
+                return Step::Answered(answer);
+            }
             if s.pair(&claim.entry, &claim.target)
                 .any(|r| is_open(r.state))
             {
-                return None;
+                return Step::Blocked;
             }
             s.next_id += 1;
             let id = s.next_id;
+            let lease_until_ms = now.saturating_add(claim.lease_ms);
             s.calls.insert(
                 id,
                 Row {
                     id,
                     claim: claim.clone(),
+                    claimed_at_ms: now,
                     state: CallState::Claimed,
-                    lease_until_ms: claim.lease_until_ms,
+                    lease_until_ms,
                     ended_at_ms: None,
                     end: None,
                 },
@@ -129,11 +160,12 @@ impl Store for MemoryStore {
                 .entry((claim.entry.clone(), claim.target.clone()))
                 .or_default()
                 .push(id);
-            Some(id)
+            Step::Claimed(Claimed { id, now_ms: now })
         }))
     }
 
     async fn open_call(&self, entry: &str, target: &str) -> Result<Option<OpenCall>, LedgerError> {
+        let now = now();
         Ok(self.with(|s| {
             s.pair(entry, target)
                 .find(|r| is_open(r.state))
@@ -141,26 +173,10 @@ impl Store for MemoryStore {
                     id: r.id,
                     state: r.state,
                     lease_until_ms: r.lease_until_ms,
+                    settle_at_ms: r.lease_until_ms.saturating_add(r.claim.max_call_ms),
+                    ended: r.ended_at_ms.is_some(),
+                    now_ms: now,
                 })
-        }))
-    }
-
-    async fn latest_answer(
-        &self,
-        entry: &str,
-        target: &str,
-        since_ms: i64,
-    ) -> Result<Option<AnswerRow>, LedgerError> {
-        Ok(self.with(|s| {
-            s.pair(entry, target)
-                .filter(|r| {
-                    r.state == CallState::Answered && r.ended_at_ms.is_some_and(|t| t >= since_ms)
-                })
-                .filter_map(|r| {
-                    let answer = r.end.as_ref()?.answer.clone()?;
-                    Some((r.id, r.ended_at_ms?, answer))
-                })
-                .max_by_key(|(id, ended, _)| (*ended, *id))
         }))
     }
 
@@ -177,21 +193,23 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn expire(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
+    async fn expire(&self, id: i64) -> Result<bool, LedgerError> {
+        let now = now();
         Ok(self.with(|s| {
             s.calls
                 .get_mut(&id)
-                .filter(|r| r.state == CallState::Claimed && r.lease_until_ms < now_ms)
+                .filter(|r| r.state == CallState::Claimed && r.lease_until_ms < now)
                 .map(|r| r.state = CallState::Unresolved)
                 .is_some()
         }))
     }
 
-    async fn expire_stale(&self, now_ms: i64) -> Result<u64, LedgerError> {
+    async fn expire_stale(&self) -> Result<u64, LedgerError> {
+        let now = now();
         Ok(self.with(|s| {
             let mut expired = 0;
             for row in s.calls.values_mut() {
-                if row.state == CallState::Claimed && row.lease_until_ms < now_ms {
+                if row.state == CallState::Claimed && row.lease_until_ms < now {
                     row.state = CallState::Unresolved;
                     expired += 1;
                 }
@@ -200,48 +218,68 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn mark_resent(&self, id: i64, now_ms: i64) -> Result<bool, LedgerError> {
+    async fn mark_resent(&self, id: i64) -> Result<bool, LedgerError> {
+        let now = now();
         Ok(self.with(|s| {
             s.calls
                 .get_mut(&id)
-                .filter(|r| r.state == CallState::Unresolved)
+                .filter(|r| {
+                    is_open(r.state)
+                        && (r.ended_at_ms.is_some()
+                            || r.lease_until_ms.saturating_add(r.claim.max_call_ms) < now)
+                })
                 .map(|r| {
                     r.state = CallState::Resent;
-                    r.ended_at_ms = Some(now_ms);
+                    r.ended_at_ms = Some(now);
                 })
                 .is_some()
         }))
     }
 
-    async fn finish(
-        &self,
-        id: i64,
-        holder: &str,
-        end: &CallEnd,
-        now_ms: i64,
-    ) -> Result<bool, LedgerError> {
+    async fn finish(&self, id: i64, holder: &str, end: &CallEnd) -> Result<Finished, LedgerError> {
+        let now = now();
+        Ok(self.with(|s| {
+            let Some(row) = s.calls.get_mut(&id).filter(|r| r.claim.holder == holder) else {
+                return Finished::Lost;
+            };
+            let recorded_answer = row.state == CallState::Answered
+                && row.end.as_ref().is_some_and(|e| e.answer.is_some());
+            let billed_by_hand = row.state == CallState::Answered
+                && row
+                    .end
+                    .as_ref()
+                    .is_some_and(|e| e.billing == provider_trait::Billing::Billed)
+                && end.state != CallState::Answered;
+            if recorded_answer || billed_by_hand {
+                return if row.state == CallState::Claimed {
+                    Finished::Lost
+                } else {
+                    Finished::AlreadyWritten
+                };
+            }
+            if is_open(row.state)
+                || end.state == CallState::Answered
+                || (end.state == CallState::Released && row.state == CallState::Resent)
+            {
+                row.state = end.state;
+            }
+            row.ended_at_ms = Some(now);
+            row.end = Some(end.clone());
+            Finished::Written
+        }))
+    }
+
+    async fn renew(&self, id: i64, holder: &str, lease_ms: i64) -> Result<bool, LedgerError> {
+        let now = now();
         Ok(self.with(|s| {
             s.calls
                 .get_mut(&id)
                 .filter(|r| {
                     r.claim.holder == holder
-                        && matches!(r.state, CallState::Claimed | CallState::Unresolved)
+                        && r.state == CallState::Claimed
+                        && r.lease_until_ms >= now
                 })
-                .map(|r| {
-                    r.state = end.state;
-                    r.ended_at_ms = Some(now_ms);
-                    r.end = Some(end.clone());
-                })
-                .is_some()
-        }))
-    }
-
-    async fn renew(&self, id: i64, holder: &str, until_ms: i64) -> Result<bool, LedgerError> {
-        Ok(self.with(|s| {
-            s.calls
-                .get_mut(&id)
-                .filter(|r| r.claim.holder == holder && r.state == CallState::Claimed)
-                .map(|r| r.lease_until_ms = r.lease_until_ms.max(until_ms))
+                .map(|r| r.lease_until_ms = now.saturating_add(lease_ms))
                 .is_some()
         }))
     }
@@ -260,27 +298,51 @@ impl Store for MemoryStore {
         Ok(self.with(|s| {
             s.calls
                 .values()
-                .filter(|r| r.claim.now_ms >= since_ms)
+                .filter(|r| r.claimed_at_ms >= since_ms)
                 .map(Row::record)
                 .collect()
         }))
     }
 
-    async fn resolve(&self, id: i64, end: &CallEnd, now_ms: i64) -> Result<bool, LedgerError> {
+    async fn resolve(&self, id: i64, end: &CallEnd) -> Result<bool, LedgerError> {
+        let now = now();
         Ok(self.with(|s| {
             s.calls
                 .get_mut(&id)
                 .filter(|r| r.state == CallState::Unresolved)
                 .map(|r| {
                     r.state = end.state;
-                    r.ended_at_ms = Some(now_ms);
+                    r.ended_at_ms = Some(now);
                     r.end = Some(end.clone());
                 })
                 .is_some()
         }))
     }
 
-    async fn purge(&self, before_ms: i64) -> Result<u64, LedgerError> {
+    async fn take_reservation(&self, id: i64) -> Result<Option<Reservation>, LedgerError> {
+        Ok(self.with(|s| {
+            s.calls
+                .get_mut(&id)
+                .and_then(|r| r.claim.reservation.take())
+        }))
+    }
+
+    async fn latest_answer(
+        &self,
+        entry: &str,
+        target: &str,
+        since: Since,
+    ) -> Result<Option<AnswerRow>, LedgerError> {
+        let start = since.start_at(now());
+        Ok(self.with(|s| {
+            s.pair(entry, target)
+                .filter_map(|r| r.answered_since(start))
+                .max_by_key(|(id, ended, _)| (*ended, *id))
+        }))
+    }
+
+    async fn purge(&self, age_ms: i64) -> Result<u64, LedgerError> {
+        let before_ms = now().saturating_sub(age_ms);
         Ok(self.with(|s| {
             let old: Vec<i64> = s
                 .calls
@@ -295,39 +357,36 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn reserve(
+    async fn reserve_budget(
         &self,
-        kind: &str,
-        name: &str,
-        window: i64,
+        client: &str,
+        day_offset_ms: i64,
         amount: i64,
         limit: i64,
-    ) -> Result<bool, LedgerError> {
+    ) -> Result<Reserved, LedgerError> {
+        let now = now();
+        let day = crate::day_of(now, day_offset_ms);
         Ok(self.with(|s| {
             let used = s
                 .counters
-                .entry((kind.to_owned(), name.to_owned(), window))
+                .entry(("budget".to_owned(), client.to_owned(), day))
                 .or_insert(0);
             if used.saturating_add(amount) <= limit {
                 *used += amount;
-                true
+                Reserved::On(day)
             } else {
-                false
+                Reserved::Refused {
+                    resets_at_ms: crate::next_day_start(now, day_offset_ms),
+                }
             }
         }))
     }
 
-    async fn refund(
-        &self,
-        kind: &str,
-        name: &str,
-        window: i64,
-        amount: i64,
-    ) -> Result<(), LedgerError> {
+    async fn refund_budget(&self, client: &str, day: i64, amount: i64) -> Result<(), LedgerError> {
         self.with(|s| {
             if let Some(used) = s
                 .counters
-                .get_mut(&(kind.to_owned(), name.to_owned(), window))
+                .get_mut(&("budget".to_owned(), client.to_owned(), day))
             {
                 *used = (*used - amount).max(0);
             }
@@ -335,21 +394,34 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn counter(&self, kind: &str, name: &str, window: i64) -> Result<i64, LedgerError> {
+    async fn budget_used(&self, client: &str, day: i64) -> Result<i64, LedgerError> {
         Ok(self.with(|s| {
             s.counters
-                .get(&(kind.to_owned(), name.to_owned(), window))
+                .get(&("budget".to_owned(), client.to_owned(), day))
                 .copied()
                 .unwrap_or(0)
         }))
     }
 
-    async fn forget_counters(&self, kind: &str, before_window: i64) -> Result<(), LedgerError> {
-        self.with(|s| {
-            s.counters
-                .retain(|(k, _, window), _| k != kind || *window >= before_window);
-        });
-        Ok(())
+    async fn take_slot(
+        &self,
+        name: &str,
+        interval_us: i64,
+        max_wait_ms: i64,
+    ) -> Result<Option<i64>, LedgerError> {
+        let now_us = now().saturating_mul(1000);
+        Ok(self.with(|s| {
+            let next = s
+                .counters
+                .entry(("slots".to_owned(), name.to_owned(), 0))
+                .or_insert(now_us);
+            let slot = (*next).max(now_us);
+            if slot > now_us.saturating_add(max_wait_ms.saturating_mul(1000)) {
+                return None;
+            }
+            *next = slot.saturating_add(interval_us);
+            Some((slot - now_us) / 1000)
+        }))
     }
 
     async fn stats(&self) -> Result<Stats, LedgerError> {

@@ -7,8 +7,17 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::LedgerError;
 use crate::record::{CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats};
-use crate::sql::sql_store;
-use crate::store::AnswerRow;
+use crate::sql::{Statements, sql_store};
+use crate::store::{Claimed, Since, Step};
+
+/// The statements with the server's clock: `$1` is always NULL, and every time is read from
+/// `statement_timestamp()` (milliseconds since the epoch), so machines whose clocks differ
+/// still agree on leases, reuse windows, budget days and rate slots.
+static STATEMENTS: std::sync::LazyLock<Statements> = std::sync::LazyLock::new(|| {
+    Statements::render(
+        "COALESCE($1, CAST(FLOOR(EXTRACT(EPOCH FROM statement_timestamp()) * 1000) AS BIGINT))",
+    )
+});
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS idcheck_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -18,7 +27,8 @@ const SCHEMA: &[&str] = &[
         state TEXT NOT NULL, holder TEXT NOT NULL, client TEXT,
         claimed_at BIGINT NOT NULL, lease_until BIGINT NOT NULL, ended_at BIGINT,
         billing TEXT, cost_milli BIGINT, outcome TEXT, answer TEXT,
-        gateway_request_id TEXT, vendor_request_id TEXT)",
+        gateway_request_id TEXT, vendor_request_id TEXT,
+        max_call_ms BIGINT NOT NULL DEFAULT 0, budget_day BIGINT, reserved_milli BIGINT)",
     "CREATE TABLE IF NOT EXISTS idcheck_counters (
         kind TEXT NOT NULL, name TEXT NOT NULL, win BIGINT NOT NULL, used BIGINT NOT NULL,
         PRIMARY KEY (kind, name, win))",
@@ -128,6 +138,29 @@ impl PostgresStore {
     fn check_identity(&self) -> Result<(), LedgerError> {
         Ok(())
     }
+
+    #[allow(clippy::unused_self)]
+    fn sql(&self) -> &'static Statements {
+        &STATEMENTS
+    }
+
+    /// The clock parameter `$1`: NULL, so the server's clock is read.
+    #[allow(clippy::unused_self)]
+    const fn now_param(&self) -> Option<i64> {
+        None
+    }
+
+    async fn add_column(
+        connection: &mut sqlx::PgConnection,
+        column: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "ALTER TABLE idcheck_calls ADD COLUMN IF NOT EXISTS {column}"
+        ))
+        .execute(connection)
+        .await
+        .map(|_| ())
+    }
 }
 
 /// Splits a `schema=NAME` query parameter off `url`.
@@ -159,6 +192,54 @@ sql_store!(PostgresStore, sqlx::Postgres, {
         self.pool.close().await;
         self.record_pool.close().await;
         Ok(())
+    }
+
+    async fn claim(&self, claim: &NewClaim, since: Since) -> Result<Step, LedgerError> {
+        let (since_from, age) = since.params();
+        let reservation = claim.reservation.as_ref();
+        // One round trip: a reusable answer (nothing written), or the claim (committed
+        // durably: this pool commits synchronously).
+        let rows = sqlx::query_as::<sqlx::Postgres, (String, i64, i64, i64, Option<String>)>(
+            &self.sql().claim_or_answer,
+        )
+        .bind(self.now_param())
+        .bind(&claim.entry)
+        .bind(&claim.target)
+        .bind(&claim.vendor)
+        .bind(&claim.base_url)
+        .bind(&claim.holder)
+        .bind(claim.client.as_deref())
+        .bind(claim.lease_ms)
+        .bind(claim.max_call_ms)
+        .bind(reservation.map(|r| r.day))
+        .bind(reservation.map(|r| r.amount))
+        .bind(since_from)
+        .bind(age)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some((kind, id, at_ms, _until_ms, answer)) = rows.into_iter().next() else {
+            return Ok(Step::Blocked);
+        };
+        if kind == "answer" {
+            return Ok(Step::Answered((id, at_ms, answer.unwrap_or_default())));
+        }
+        // The statement's snapshot predates any answer committed while the claim waited on
+        // the unique index (the holder that blocked it finishing): look again, now.
+        let recheck = match since {
+            Since::Now => Since::From(at_ms),
+            other => other,
+        };
+        if let Some(answer) =
+            crate::store::Store::latest_answer(self, &claim.entry, &claim.target, recheck).await?
+        {
+            sqlx::query(crate::sql::DELETE_CLAIM)
+                .bind(id)
+                .bind(&claim.holder)
+                .execute(&self.pool)
+                .await?;
+            return Ok(Step::Answered(answer));
+        }
+        Ok(Step::Claimed(Claimed { id, now_ms: at_ms }))
     }
 });
 

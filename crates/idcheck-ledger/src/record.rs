@@ -305,7 +305,7 @@ pub(crate) struct CallEnd {
     pub(crate) vendor_request_id: Option<String>,
 }
 
-/// A claim about to be inserted.
+/// A claim about to be inserted. Times are durations: the store stamps them with its clock.
 #[derive(Clone, Debug)]
 pub(crate) struct NewClaim {
     pub(crate) entry: String,
@@ -314,14 +314,47 @@ pub(crate) struct NewClaim {
     pub(crate) base_url: String,
     pub(crate) holder: String,
     pub(crate) client: Option<String>,
-    pub(crate) now_ms: i64,
-    pub(crate) lease_until_ms: i64,
+    /// The lease, from the store's now.
+    pub(crate) lease_ms: i64,
+    /// The longest the call can last once sent: re-sendable only after lease + this.
+    pub(crate) max_call_ms: i64,
+    /// The budget reservation held for the call, if any.
+    pub(crate) reservation: Option<Reservation>,
 }
 
-/// The open (claimed or unresolved) call of an entry and target.
+/// A client's budget reservation for one call: counted on `day`, `amount` thousandths of a
+/// yuan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Reservation {
+    pub(crate) client: String,
+    pub(crate) day: i64,
+    pub(crate) amount: i64,
+}
+
+/// The open (claimed or unresolved) call of an entry and target, as the store's clock sees
+/// it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OpenCall {
     pub(crate) id: i64,
     pub(crate) state: CallState,
     pub(crate) lease_until_ms: i64,
+    /// When its whole possible life is over (lease, then its longest call).
+    pub(crate) settle_at_ms: i64,
+    /// Its holder recorded how it ended (unresolved: it gave up on it).
+    pub(crate) ended: bool,
+    /// The store's now.
+    pub(crate) now_ms: i64,
+}
+
+impl OpenCall {
+    /// Its holder stopped renewing it: dead, paused or cut off.
+    pub(crate) const fn lapsed(&self) -> bool {
+        self.lease_until_ms < self.now_ms
+    }
+
+    /// Nothing its holder sent can still be under way: the holder gave up on it, or its
+    /// lease and then its longest call have passed.
+    pub(crate) const fn settled(&self) -> bool {
+        self.ended || self.settle_at_ms < self.now_ms
+    }
 }

@@ -9,8 +9,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::LedgerError;
 use crate::record::{CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats};
-use crate::sql::sql_store;
-use crate::store::AnswerRow;
+use crate::sql::{Statements, sql_store};
+use crate::store::{Claimed, Since, Step};
+
+/// The statements with the clock bound as `$1`: the machine's kernel clock (see
+/// [`crate::clock`]), the same for every process on the machine that shares the file.
+static STATEMENTS: std::sync::LazyLock<Statements> =
+    std::sync::LazyLock::new(|| Statements::render("$1"));
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS idcheck_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -20,7 +25,8 @@ const SCHEMA: &[&str] = &[
         state TEXT NOT NULL, holder TEXT NOT NULL, client TEXT,
         claimed_at INTEGER NOT NULL, lease_until INTEGER NOT NULL, ended_at INTEGER,
         billing TEXT, cost_milli INTEGER, outcome TEXT, answer TEXT,
-        gateway_request_id TEXT, vendor_request_id TEXT)",
+        gateway_request_id TEXT, vendor_request_id TEXT,
+        max_call_ms INTEGER NOT NULL DEFAULT 0, budget_day INTEGER, reserved_milli INTEGER)",
     "CREATE TABLE IF NOT EXISTS idcheck_counters (
         kind TEXT NOT NULL, name TEXT NOT NULL, win INTEGER NOT NULL, used INTEGER NOT NULL,
         PRIMARY KEY (kind, name, win))",
@@ -37,6 +43,12 @@ const SCHEMA: &[&str] = &[
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// Claims only: each commit is synced to disk (`synchronous=FULL`) before the call it
+    /// claims can be sent, so not even a power loss forgets a claim whose call went out. The
+    /// other writes (answers, expiries) need no sync of their own: a lost answer leaves its
+    /// claim to lapse into an unresolved call, never into a second payment, and the next
+    /// claim's sync writes them too.
+    claim_pool: sqlx::SqlitePool,
     location: String,
     path: PathBuf,
     /// Device and inode of the file when opened: a file deleted or replaced while in use is
@@ -101,8 +113,14 @@ impl SqliteStore {
                 Err(e) => return Err(open_error(e.to_string())),
             }
         };
+        // Opened once the file exists in WAL mode (the pool above made it so).
+        let claim_pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .test_before_acquire(false)
+            .connect_lazy_with(options.synchronous(SqliteSynchronous::Full));
         Ok(Self {
             pool,
+            claim_pool,
             identity: file_identity(path),
             path: path.to_owned(),
             location,
@@ -125,6 +143,32 @@ impl SqliteStore {
         &self.pool
     }
 
+    #[allow(clippy::unused_self)]
+    fn sql(&self) -> &'static Statements {
+        &STATEMENTS
+    }
+
+    /// The clock parameter `$1`: this machine's kernel clock.
+    #[allow(clippy::unused_self)]
+    fn now_param(&self) -> Option<i64> {
+        Some(crate::clock::machine_now_ms())
+    }
+
+    /// Adds a column to a ledger made by schema version 1; another process may have added it
+    /// first.
+    async fn add_column(
+        connection: &mut sqlx::SqliteConnection,
+        column: &str,
+    ) -> Result<(), sqlx::Error> {
+        match sqlx::query(&format!("ALTER TABLE idcheck_calls ADD COLUMN {column}"))
+            .execute(connection)
+            .await
+        {
+            Err(sqlx::Error::Database(e)) if e.message().contains("duplicate column") => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
     fn check_identity(&self) -> Result<(), LedgerError> {
         if self.identity.is_some() && file_identity(&self.path) != self.identity {
             return Err(LedgerError::Lost(format!(
@@ -138,6 +182,7 @@ impl SqliteStore {
 
 sql_store!(SqliteStore, sqlx::Sqlite, {
     async fn close(&self) -> Result<(), LedgerError> {
+        self.claim_pool.close().await;
         // Another process may hold the log open: then it folds it in when it closes.
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)
@@ -146,25 +191,37 @@ sql_store!(SqliteStore, sqlx::Sqlite, {
         Ok(())
     }
 
-    async fn claim_unless_answered(
-        &self,
-        claim: &NewClaim,
-        since_ms: i64,
-    ) -> Result<Option<i64>, LedgerError> {
+    async fn claim(&self, claim: &NewClaim, since: Since) -> Result<Step, LedgerError> {
         self.check_identity()?;
-        Ok(
-            sqlx::query_scalar::<sqlx::Sqlite, i64>(crate::sql::CLAIM_UNLESS_ANSWERED)
+        // A reusable answer is read without taking the write lock.
+        if let Some(answer) =
+            crate::store::Store::latest_answer(self, &claim.entry, &claim.target, since).await?
+        {
+            return Ok(Step::Answered(answer));
+        }
+        let (since_from, age) = since.params();
+        let reservation = claim.reservation.as_ref();
+        let rows =
+            sqlx::query_as::<sqlx::Sqlite, (i64, i64, i64)>(&self.sql().claim_unless_answered)
+                .bind(self.now_param())
                 .bind(&claim.entry)
                 .bind(&claim.target)
                 .bind(&claim.vendor)
                 .bind(&claim.base_url)
                 .bind(&claim.holder)
                 .bind(claim.client.as_deref())
-                .bind(claim.now_ms)
-                .bind(claim.lease_until_ms)
-                .bind(since_ms)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+                .bind(claim.lease_ms)
+                .bind(claim.max_call_ms)
+                .bind(reservation.map(|r| r.day))
+                .bind(reservation.map(|r| r.amount))
+                .bind(since_from)
+                .bind(age)
+                // To the end: the claim is committed (and synced) only once the statement is done.
+                .fetch_all(&self.claim_pool)
+                .await?;
+        Ok(match rows.first() {
+            Some(&(id, now_ms, _lease_until_ms)) => Step::Claimed(Claimed { id, now_ms }),
+            None => Step::Blocked,
+        })
     }
 });

@@ -183,7 +183,13 @@ impl Fallback {
             if !provider.capabilities().supports(request.check()) {
                 continue;
             }
-            let (result, reused, sent) = self.ask(provider.as_ref(), request, policy).await;
+            let asked = self.ask(provider.as_ref(), request, policy).await;
+            let Asked {
+                result,
+                reused,
+                sent,
+                unrecorded,
+            } = asked;
             // A call that was made keeps its billing even when the ledger then failed.
             let billing = match (&result, reused, sent) {
                 (_, true, _) => Billing::NotBilled,
@@ -211,9 +217,12 @@ impl Fallback {
                 .tried
                 .push(RouteStep::new(provider.id(), outcome, billing));
             let next = match &result {
+                // The ledger could not record this call: nothing more is sent for this
+                // request while it cannot.
+                _ if unrecorded.is_some() => false,
                 Ok(report) => matches!(report.verdict, Verdict::Unverifiable(_)),
                 // The ledger said not to send: the next vendor would pay for what this one
-                // may already have answered.
+                // may already have answered (or the budget has no room for it).
                 Err(Error::NotSent { .. }) => false,
                 // Free to move on; a vendor's own offline refusal (e.g. of a virtual-operator
                 // number) may not be another's.
@@ -223,14 +232,20 @@ impl Fallback {
             if let Ok(report) = &result {
                 best = Some(report.clone());
             }
+            if unrecorded.is_some() {
+                route.unrecorded = unrecorded;
+            }
             last = Some(result);
             if !next {
                 break;
             }
         }
-        // An "unverifiable" answer says more than a later unbilled refusal.
+        // An "unverifiable" answer says more than a later unbilled refusal, or than a later
+        // vendor the budget had no room for.
         if let (Some(Err(error)), Some(report)) = (&last, best) {
-            if !matches!(error, Error::NotSent { .. }) {
+            let keeps_error = matches!(error, Error::NotSent { reason, .. }
+                if !matches!(reason, NotSent::BudgetSpent { .. }));
+            if !keeps_error {
                 last = Some(Ok(report));
             }
         }
@@ -256,22 +271,21 @@ impl Fallback {
         Routed { result, route }
     }
 
-    /// One provider, through the ledger: the result, whether it was reused, and the billing
-    /// of the call made (when one was).
-    async fn ask(
-        &self,
-        provider: &dyn Provider,
-        request: &Request,
-        policy: &ClaimPolicy,
-    ) -> (Result<Report, Error>, bool, Option<Billing>) {
-        let not_sent = |reason| Error::NotSent {
-            provider: provider.id(),
-            reason,
+    /// One provider, through the ledger.
+    async fn ask(&self, provider: &dyn Provider, request: &Request, policy: &ClaimPolicy) -> Asked {
+        let not_sent = |reason| Asked::not_sent(provider.id(), reason);
+        let ledger_error = |e: idcheck_ledger::LedgerError| NotSent::Ledger {
+            detail: e.to_string(),
         };
-        let ledger_error = |e: idcheck_ledger::LedgerError| {
-            not_sent(NotSent::Ledger {
-                detail: e.to_string(),
-            })
+        let price = provider.capabilities().unit_price();
+        let charged;
+        let policy = match &policy.budget {
+            Some(budget) => {
+                // Reserved per vendor asked, at that vendor's price.
+                charged = policy.clone().within(budget.clone().charging(price));
+                &charged
+            }
+            None => policy,
         };
         let claim = match self
             .ledger
@@ -279,52 +293,88 @@ impl Fallback {
             .await
         {
             Ok(claim) => claim,
-            Err(e) => return (Err(ledger_error(e)), false, None),
+            Err(e) => return not_sent(ledger_error(e)),
         };
         match claim {
             Claim::Send(call) => {
-                let result = self.ledger.hold(&call, provider.verify(request)).await;
+                let result = self
+                    .ledger
+                    .hold(&call, provider.id(), provider.verify(request))
+                    .await;
                 let sent = match &result {
                     Ok(report) => report.trace.billing,
                     Err(error) => error.billing(),
                 };
-                let price = provider.capabilities().unit_price();
-                match self.ledger.record(call, request, &result, price).await {
-                    Ok(()) => (result, false, Some(sent)),
-                    // Not recorded: nothing more is sent for this request, and the route says
-                    // what the call that was made cost (the ledger's claim turns unresolved).
-                    Err(e) => (Err(ledger_error(e)), false, Some(sent)),
+                // Recording is tried again (a fresh connection) for a while; if the ledger
+                // stays down, the answer that was paid for still goes to the caller, and the
+                // route says it was not recorded.
+                let unrecorded = self
+                    .ledger
+                    .record(call, request, &result, price)
+                    .await
+                    .err()
+                    .map(|e| e.to_string());
+                Asked {
+                    result,
+                    reused: false,
+                    sent: Some(sent),
+                    unrecorded,
                 }
             }
             Claim::Reused(reused) => match reused.answer.to_report(provider.id()) {
-                Some(report) => (Ok(report), true, None),
-                None => (
-                    Err(not_sent(NotSent::FailedEarlier {
+                Some(report) => Asked {
+                    result: Ok(report),
+                    reused: true,
+                    sent: None,
+                    unrecorded: None,
+                },
+                None => Asked {
+                    reused: true,
+                    ..not_sent(NotSent::FailedEarlier {
                         call: reused.call.0,
                         outcome: reused.answer.error.unwrap_or_default(),
-                    })),
-                    true,
-                    None,
-                ),
+                    })
+                },
             },
-            Claim::InFlight { call, .. } => (
-                Err(not_sent(NotSent::InFlightElsewhere { call: call.0 })),
-                false,
-                None,
-            ),
-            Claim::Unresolved(call) => (
-                Err(not_sent(NotSent::Unresolved { call: call.0 })),
-                false,
-                None,
-            ),
+            Claim::InFlight { call, .. } | Claim::Settling { call, .. } => {
+                not_sent(NotSent::InFlightElsewhere { call: call.0 })
+            }
+            Claim::Unresolved(call) => not_sent(NotSent::Unresolved { call: call.0 }),
+            Claim::BudgetSpent { resets_at_ms } => not_sent(NotSent::BudgetSpent {
+                client: policy
+                    .budget
+                    .as_ref()
+                    .map(|b| b.client.clone())
+                    .unwrap_or_default(),
+                resets_at_ms,
+            }),
             // `Claim` may grow; anything new is not a reason to send.
-            _ => (
-                Err(not_sent(NotSent::Ledger {
-                    detail: "unknown claim outcome".to_owned(),
-                })),
-                false,
-                None,
-            ),
+            _ => not_sent(NotSent::Ledger {
+                detail: "unknown claim outcome".to_owned(),
+            }),
+        }
+    }
+}
+
+/// What asking one provider through the ledger gave.
+struct Asked {
+    /// The answer or error.
+    result: Result<Report, Error>,
+    /// Answered from the ledger.
+    reused: bool,
+    /// The billing of the call made, when one was.
+    sent: Option<Billing>,
+    /// The ledger could not record the call that was made (why).
+    unrecorded: Option<String>,
+}
+
+impl Asked {
+    fn not_sent(provider: &'static str, reason: NotSent) -> Self {
+        Self {
+            result: Err(Error::NotSent { provider, reason }),
+            reused: false,
+            sent: None,
+            unrecorded: None,
         }
     }
 }

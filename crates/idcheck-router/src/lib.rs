@@ -6,7 +6,8 @@
 //! how many calls were billed and what they cost. Every call is claimed in an
 //! [`idcheck_ledger::Ledger`] before it is sent and recorded when it ends: the same person
 //! asked again within the ledger's maximum age is answered without a call, and identical
-//! requests in flight at once make one call.
+//! requests in flight at once make one call. [`SharedQps`] keeps calls under a gateway's
+//! calls-per-second limit across every process on the ledger.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -20,6 +21,8 @@
 
 mod cache;
 mod fallback;
+mod qps;
 
 pub use cache::CacheKey;
 pub use fallback::{FALLBACK_ID, Fallback, Routed};
+pub use qps::{DEFAULT_MAX_SLOT_WAIT, SharedQps, with_shared_qps};

@@ -23,8 +23,9 @@ struct Shared {
     counters: Arc<Counters>,
     /// Calls admitted against the quota.
     admitted: AtomicU64,
-    /// The current one-second window and the requests in it.
-    window: Mutex<(Instant, u32)>,
+    /// When each request admitted in the last second arrived (oldest first): the limit holds
+    /// in every one-second window, wherever it starts, as a gateway's flow control may count.
+    window: Mutex<std::collections::VecDeque<Instant>>,
     /// Nonces of correctly signed requests inside the timestamp window.
     nonces: Arc<Nonces>,
 }
@@ -38,7 +39,7 @@ pub(crate) fn router(
         config,
         counters,
         admitted: AtomicU64::new(0),
-        window: Mutex::new((Instant::now(), 0)),
+        window: Mutex::new(std::collections::VecDeque::new()),
         nonces,
     });
     axum::Router::new()
@@ -48,8 +49,8 @@ pub(crate) fn router(
 }
 
 /// `GET /_sandbox/billed`: `{"<vendor id>": n, …, "total": n, "by_person": {"<ID number>": n,
-/// …}, "by_person_unattributed": n}`, as `Sandbox::billed`, `billed_total`, `billed_by_person`
-/// and `billed_unattributed`.
+/// …}, "by_person_unattributed": n, "throttled": n}`, as `Sandbox::billed`, `billed_total`,
+/// `billed_by_person`, `billed_unattributed` and `throttled`.
 async fn billed(State(shared): State<Arc<Shared>>) -> Response {
     let mut counts = serde_json::Map::new();
     for (vendor, n) in shared.counters.snapshot() {
@@ -66,6 +67,10 @@ async fn billed(State(shared): State<Arc<Shared>>) -> Response {
     counts.insert(
         "by_person_unattributed".to_owned(),
         shared.counters.unattributed().into(),
+    );
+    counts.insert(
+        "throttled".to_owned(),
+        shared.counters.throttled.load(Ordering::SeqCst).into(),
     );
     json_response(
         StatusCode::OK,
@@ -139,9 +144,6 @@ async fn handle(
         Ok(Err(BodyError::TooLarge)) => return refuse(413, "Request body too Large"),
         Ok(Err(BodyError::Invalid)) | Err(_) => return refuse(400, "Invalid Request Body"),
     };
-    if !config.latency.is_zero() {
-        tokio::time::sleep(config.latency).await;
-    }
     let Some(vendor) = Vendor::at(uri.path()) else {
         return refuse(400, "Invalid Url");
     };
@@ -163,6 +165,7 @@ async fn handle(
         return refusal;
     }
     if shared.throttled() {
+        shared.counters.throttled.fetch_add(1, Ordering::SeqCst);
         return refuse(403, "Throttled by APP Flow Control");
     }
     if let Some(quota) = config.quota {
@@ -188,28 +191,42 @@ async fn handle(
             };
         }
     }
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let answer = if config.maintenance {
-        vendor.maintenance()
-    } else {
-        vendor.answer(&param, &config.registry)
-    };
-    let mut text = answer.to_string();
-    if config.truncate {
-        let mut cut = text.len() / 2;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
+    // The vendor's part runs to the end and is billed whether or not the caller waits for
+    // it: a caller that hangs up (its timeout) has still paid, as with the real gateway.
+    let params = params.clone();
+    let backend = Arc::clone(&shared);
+    let answered = tokio::spawn(async move {
+        let config = &backend.config;
+        if !config.latency.is_zero() {
+            tokio::time::sleep(config.latency).await;
         }
-        text.truncate(cut);
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let answer = if config.maintenance {
+            vendor.maintenance()
+        } else {
+            vendor.answer(&param, &config.registry)
+        };
+        let mut text = answer.to_string();
+        if config.truncate {
+            let mut cut = text.len() / 2;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+        }
+        backend.counters.bill(vendor, &param(vendor.id_param()));
+        text
+    });
+    match answered.await {
+        Ok(text) => json_response(StatusCode::OK, &text, None),
+        Err(_) => refuse(500, "Internal Error"),
     }
-    shared.counters.bill(vendor, &param(vendor.id_param()));
-    json_response(StatusCode::OK, &text, None)
 }
 
 impl Shared {
@@ -318,16 +335,24 @@ impl Shared {
         ))
     }
 
-    /// Whether this request exceeds the QPS limit in the current one-second window.
+    /// Whether this request would be one too many in the one-second window ending now: the
+    /// limit holds in every window, not only per clock second. Refused requests do not count.
     fn throttled(&self) -> bool {
         let Some(qps) = self.config.qps else {
             return false;
         };
+        let now = Instant::now();
         let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-        if window.0.elapsed().as_secs() >= 1 {
-            *window = (Instant::now(), 0);
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1))
+        {
+            window.pop_front();
         }
-        window.1 += 1;
-        window.1 > qps
+        if window.len() >= qps as usize {
+            return true;
+        }
+        window.push_back(now);
+        false
     }
 }

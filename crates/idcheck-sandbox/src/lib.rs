@@ -7,7 +7,10 @@
 //! (a wrong one answers `Invalid Signature` with the server's string-to-sign, as the gateway
 //! does), `X-Ca-Request-Id` on every answer, a call quota, a QPS limit, and faults on request.
 //! It counts billed calls (HTTP 200 answers) per vendor, and per person (the ID number as the
-//! vendor received it) so that tests can prove a caller never paid twice for one person.
+//! vendor received it) so that tests can prove a caller never paid twice for one person — a
+//! call whose caller hung up before the answer (a timeout) is billed all the same, as the
+//! real gateway bills it — and requests refused by its QPS limit, which holds in any
+//! one-second window.
 //! `GET /_sandbox/billed` answers the same counts as JSON, for a test in another process.
 //!
 //! Hostile or broken clients cannot hold it: a request's headers, then its body, must each
@@ -68,9 +71,11 @@ pub struct SandboxConfig {
     pub app_key: Option<(String, SecretString)>,
     /// Billed calls allowed in all; then `Quota Exhausted`.
     pub quota: Option<u64>,
-    /// Requests per second; more are `Throttled by APP Flow Control`.
+    /// Requests in any one-second window (sliding, not per clock second); more are
+    /// `Throttled by APP Flow Control`.
     pub qps: Option<u32>,
-    /// Added to every answer.
+    /// How long the vendor takes to answer an admitted request. The call is billed when it
+    /// ends, even if the caller hung up meanwhile, as with the real gateway.
     pub latency: Duration,
     /// Share of requests (0.0–1.0) the gateway answers `503 Service Unavailable` (unbilled).
     pub failure_rate: f64,
@@ -119,6 +124,8 @@ pub(crate) struct Counters {
     by_person: Mutex<HashMap<(String, Vendor), u64>>,
     /// Billed calls left out of `by_person` because it held `limit` pairs.
     unattributed: AtomicU64,
+    /// Requests refused `Throttled by APP Flow Control` (the QPS limit).
+    pub(crate) throttled: AtomicU64,
     /// The most pairs `by_person` holds.
     limit: usize,
 }
@@ -151,6 +158,7 @@ impl Counters {
             billed: Default::default(),
             by_person: Mutex::new(HashMap::new()),
             unattributed: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
             limit,
         }
     }
@@ -296,6 +304,13 @@ impl Sandbox {
     #[must_use]
     pub fn billed_unattributed(&self) -> u64 {
         self.counters.unattributed()
+    }
+
+    /// Requests refused as throttled (`403 Throttled by APP Flow Control`) because the
+    /// [`SandboxConfig::qps`] limit was reached in the one-second window before them.
+    #[must_use]
+    pub fn throttled(&self) -> u64 {
+        self.counters.throttled.load(Ordering::SeqCst)
     }
 
     /// Nonces of correctly signed requests remembered to refuse replays: those inside the

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use idcheck_core::{
     FaceImage, FaceImageParser, IdKind, IdNumber, Mobile, Name, PhotoPayload, RegionStatus,
 };
-use idcheck_ledger::{ClaimPolicy, scrub};
+use idcheck_ledger::{Budget, ClaimPolicy, scrub};
 use provider_trait::{Billing, Check, Error, NotSent, Request, Verdict};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -327,13 +327,6 @@ fn masked_inputs(request: &Request) -> Value {
     inputs
 }
 
-/// Midnight UTC after `now`: when a daily budget resets.
-fn next_reset(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    (now.date_naive() + chrono::Days::new(1))
-        .and_hms_opt(0, 0, 0)
-        .map_or(now, |t| t.and_utc())
-}
-
 /// `POST /v1/verify`: one paid verification through the router, every vendor call claimed
 /// and recorded in the ledger; invalid input is 422 with the reasons and no vendor call.
 pub(crate) async fn verify(
@@ -364,53 +357,24 @@ pub(crate) async fn verify(
                 &format!("client {} may not ask for {check} checks", client.name),
             );
         }
-        // The most this request can cost: every provider that performs the check, billed.
-        let reserve = service.route_cost(check);
-        let now = chrono::Utc::now();
-        let day = now.timestamp().div_euclid(86_400);
-        if let Some(limit) = client.daily_budget_milli_yuan {
-            match service
-                .ledger
-                .reserve_budget(&client.name, day, reserve, limit)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    service.metrics.add(
-                        "idcheck_budget_refusals_total",
-                        format!("client=\"{}\"", client.name),
-                        1.0,
-                    );
-                    return reply(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        &json!({
-                            "error": "daily budget spent: nothing was sent",
-                            "resets_at": next_reset(now).to_rfc3339(),
-                        }),
-                    );
-                }
-                Err(e) => return ledger_down(&e.to_string()),
-            }
-        }
-        let policy = ClaimPolicy::default()
+        let mut policy = ClaimPolicy::default()
             .fresh(body.fresh)
             .for_client(client.name.clone());
+        if let Some(limit) = client.daily_budget_milli_yuan {
+            // Each vendor call reserves its price before it is claimed, on the ledger's
+            // clock and day; a call that may have been billed keeps its reservation.
+            policy = policy.within(
+                Budget::new(client.name.clone(), limit)
+                    .with_day_offset(service.limits.budget_day_offset_secs),
+            );
+        }
         // The route runs on its own task: past the deadline the caller gets 504, and the call
-        // still ends and is recorded (and the budget settled).
+        // still ends and is recorded.
         let routing = {
             let service = Arc::clone(&service);
             let request = request.clone();
-            let client = client.clone();
             service.in_flight.clone().spawn(async move {
                 let routed = service.router.route_with(&request, &policy).await;
-                if client.daily_budget_milli_yuan.is_some() {
-                    let spent = routed.route.cost.map_or(0, |c| i64::from(c.milli_yuan()));
-                    let refund = (reserve - spent).max(0);
-                    let _ = service
-                        .ledger
-                        .refund_budget(&client.name, day, refund)
-                        .await;
-                }
                 service.count(&routed);
                 routed
             })
@@ -428,13 +392,6 @@ pub(crate) async fn verify(
         answer(&request, &routed)
     })
     .await
-}
-
-fn ledger_down(detail: &str) -> Response {
-    reply(
-        StatusCode::SERVICE_UNAVAILABLE,
-        &json!({ "error": "the ledger is unavailable: nothing was sent", "detail": detail }),
-    )
 }
 
 fn billing_word(billing: Billing) -> &'static str {
@@ -470,6 +427,12 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
         "reused": route.cached && route.billed_calls == 0,
         "input": masked_inputs(request),
     });
+    let mut common = common;
+    if let Some(why) = &route.unrecorded {
+        // Paid for and answered, but the ledger could not record it: the caller must know
+        // that a retry elsewhere is not protected by it.
+        common["ledger"] = json!({ "recorded": false, "error": scrub(why, name) });
+    }
     match &routed.result {
         Ok(report) => {
             let (verdict, reason) = match report.verdict {
@@ -505,7 +468,14 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
         Err(error) => {
             let status = match error {
                 Error::NotSent {
-                    reason: NotSent::Ledger { .. } | NotSent::InFlightElsewhere { .. },
+                    reason: NotSent::BudgetSpent { .. } | NotSent::RateQueueFull { .. },
+                    ..
+                } => StatusCode::TOO_MANY_REQUESTS,
+                Error::NotSent {
+                    reason:
+                        NotSent::Ledger { .. }
+                        | NotSent::InFlightElsewhere { .. }
+                        | NotSent::LeaseLapsed { .. },
                     ..
                 } => StatusCode::SERVICE_UNAVAILABLE,
                 Error::NotSent { .. } => StatusCode::CONFLICT,
@@ -525,6 +495,16 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
                 "provider": route.tried.last().map(|s| s.provider),
                 "gateway_request_id": error.request_id(),
             });
+            if let Error::NotSent {
+                reason: NotSent::BudgetSpent { resets_at_ms, .. },
+                ..
+            } = error
+            {
+                body["error"] = "daily budget spent: nothing was sent".into();
+                body["resets_at"] = chrono::DateTime::from_timestamp_millis(*resets_at_ms)
+                    .map(|t| t.to_rfc3339())
+                    .into();
+            }
             merge(&mut body, common);
             reply(status, &body)
         }

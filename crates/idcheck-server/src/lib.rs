@@ -31,7 +31,6 @@ mod api;
 mod clients;
 mod metrics;
 mod openapi;
-mod qps;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -46,10 +45,10 @@ use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use idcheck_ledger::Ledger;
 use idcheck_router::{Fallback, Routed};
-use provider_trait::{Billing, Check, Price, Provider};
+use provider_trait::{Billing, Price};
 
 pub use clients::{Client, Clients, ClientsError, new_client};
-pub use qps::SharedQps;
+pub use idcheck_router::{SharedQps, with_shared_qps};
 
 /// Limits that keep slow or hostile clients from holding the service.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +63,9 @@ pub struct Limits {
     pub request_deadline: Duration,
     /// Connections open at once; more are closed as they arrive.
     pub max_connections: usize,
+    /// Daily budgets reset at midnight this far east of UTC (default UTC+8, the vendors'
+    /// day), by the ledger's clock.
+    pub budget_day_offset_secs: i32,
 }
 
 impl Default for Limits {
@@ -73,6 +75,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             request_deadline: api::DEFAULT_DEADLINE,
             max_connections: 4096,
+            budget_day_offset_secs: idcheck_ledger::VENDOR_DAY_OFFSET_SECS,
         }
     }
 }
@@ -89,6 +92,13 @@ impl Limits {
     #[must_use]
     pub const fn with_request_deadline(mut self, deadline: Duration) -> Self {
         self.request_deadline = deadline;
+        self
+    }
+
+    /// These limits with budget days starting at midnight `offset_secs` east of UTC.
+    #[must_use]
+    pub const fn with_budget_day_offset(mut self, offset_secs: i32) -> Self {
+        self.budget_day_offset_secs = offset_secs;
         self
     }
 
@@ -202,17 +212,6 @@ impl Service {
             .collect();
         ids.sort_unstable();
         ids
-    }
-
-    /// The most a request for `check` can cost: every provider performing it, billed.
-    fn route_cost(&self, check: Check) -> i64 {
-        self.router
-            .providers()
-            .iter()
-            .filter(|p| p.capabilities().supports(check))
-            .filter_map(|p| p.capabilities().unit_price())
-            .map(|p| i64::from(p.milli_yuan()))
-            .sum()
     }
 
     /// Counts a route in the metrics.
@@ -349,18 +348,4 @@ pub async fn serve(
     .await;
     in_flight.idle().await;
     Ok(())
-}
-
-/// Wraps each provider so its calls take a slot of a calls-per-second limit kept in the
-/// ledger's store (shared by every replica on it), so the gateway's flow control is not hit.
-#[must_use]
-pub fn with_shared_qps(
-    providers: Vec<Arc<dyn Provider>>,
-    ledger: &Arc<Ledger>,
-    per_second: u32,
-) -> Vec<Arc<dyn Provider>> {
-    providers
-        .into_iter()
-        .map(|p| Arc::new(SharedQps::new(p, Arc::clone(ledger), per_second)) as Arc<dyn Provider>)
-        .collect()
 }

@@ -127,6 +127,28 @@ pub enum NotSent {
         /// What failed (never personal data).
         detail: String,
     },
+    /// The client's daily budget has no room for this call: nothing was sent.
+    #[error("the daily budget of client {client} is spent; it resets at the next day's start")]
+    BudgetSpent {
+        /// The client whose budget it is.
+        client: String,
+        /// When the budget's day ends (milliseconds since the Unix epoch, by the ledger's
+        /// clock).
+        resets_at_ms: i64,
+    },
+    /// This holder's claim on the call lapsed before it was sent (the process was paused or
+    /// starved longer than its lease): another holder may send it now, so this one does not.
+    #[error("the claim on ledger call {call} lapsed before it was sent (was the process paused?)")]
+    LeaseLapsed {
+        /// The ledger's call id.
+        call: i64,
+    },
+    /// The shared calls-per-second limit has more calls queued than can start in time.
+    #[error("the calls-per-second limit is queued beyond {wait_ms} ms")]
+    RateQueueFull {
+        /// The longest wait accepted, in milliseconds.
+        wait_ms: u64,
+    },
 }
 
 /// Why a verification produced no verdict. Messages never contain personal data, secrets or a
@@ -224,7 +246,11 @@ impl Error {
             | Self::QuotaExhausted { .. } => Retry::Never,
             Self::Throttled { .. } => Retry::Safe,
             Self::NotSent { reason, .. } => match reason {
-                NotSent::InFlightElsewhere { .. } | NotSent::Ledger { .. } => Retry::Safe,
+                NotSent::InFlightElsewhere { .. }
+                | NotSent::Ledger { .. }
+                | NotSent::BudgetSpent { .. }
+                | NotSent::LeaseLapsed { .. }
+                | NotSent::RateQueueFull { .. } => Retry::Safe,
                 NotSent::Unresolved { .. } | NotSent::FailedEarlier { .. } => Retry::Never,
             },
             Self::VendorUnavailable { billed, .. } | Self::Protocol { billed, .. } => {

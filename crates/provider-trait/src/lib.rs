@@ -16,6 +16,7 @@
 
 mod capability;
 mod error;
+mod gate;
 mod report;
 mod request;
 mod target;
@@ -24,6 +25,7 @@ use std::fmt;
 
 pub use capability::{Capabilities, Price};
 pub use error::{Error, Field, InvalidInput, NotSent, Retry, TransportFailure};
+pub use gate::{SendGate, check_send_gate};
 pub use report::{
     Billing, Details, FaceOutcome, Report, Route, RouteStep, Trace, UnverifiableReason, Verdict,
 };

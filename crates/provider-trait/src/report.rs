@@ -208,6 +208,11 @@ pub struct Route {
     /// Answered from the ledger (an earlier paid answer for the same inputs and target): no
     /// call was made.
     pub cached: bool,
+    /// A call was made but the ledger could not record how it ended (the store failed, even
+    /// when tried again): the answer stands and was paid for, and the ledger keeps the call
+    /// as claimed until its lease ends, then unresolved. Never personal data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unrecorded: Option<String>,
 }
 
 /// One provider asked by a router.
