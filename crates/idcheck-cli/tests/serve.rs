@@ -4,15 +4,16 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::fleet::{LEDGER_KEY, Replica, clients, postgres, verify};
 use idcheck::gateway::reqwest;
 use idcheck_sandbox::{DEFAULT_APPCODE, Sandbox, SandboxConfig};
-
-const LEDGER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 fn id_number(i: usize) -> String {
     provider_testkit::with_check_character(&format!(
@@ -28,138 +29,6 @@ fn workdir(test: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A PostgreSQL ledger in a schema of its own, dropped when the guard goes.
-struct Schema {
-    url: String,
-    name: String,
-}
-
-impl Schema {
-    fn location(&self) -> String {
-        let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}schema={}", self.url, self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        // psql only cleans up; the tests do not depend on it.
-        let _ = Command::new("psql")
-            .args([
-                self.url.as_str(),
-                "-c",
-                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
-            ])
-            .output();
-    }
-}
-
-fn postgres(schema: &str) -> Schema {
-    Schema {
-        url: std::env::var("IDCHECK_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
-        name: format!("{schema}_{}_{}", std::process::id(), fastrand::u32(..)),
-    }
-}
-
-/// A clients file with one client (an optional budget line) and its token.
-fn clients(dir: &Path, extra: &str) -> (PathBuf, String) {
-    let (token, entry) = idcheck_server::new_client("app").unwrap();
-    let path = dir.join("clients.toml");
-    std::fs::write(&path, format!("{entry}{extra}")).unwrap();
-    (path, token)
-}
-
-struct Replica {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Replica {
-    fn start(sandbox: &str, ledger: &str, clients: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--provider",
-                "idcardcert",
-                "--price",
-                "idcardcert=0.07",
-                "--base-url",
-                sandbox,
-                "--ledger",
-                ledger,
-                "--clients",
-            ])
-            .arg(clients)
-            .args(extra)
-            .env("IDCHECK_APPCODE", DEFAULT_APPCODE)
-            .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut base = None;
-        let log = Arc::new(Mutex::new(Vec::new()));
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                base = Some(rest.split_whitespace().next().unwrap().to_owned());
-            }
-            log.lock().unwrap().push(line);
-            if base.is_some() {
-                break;
-            }
-        }
-        let base = base.unwrap_or_else(|| panic!("no listening line: {:?}", log.lock().unwrap()));
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Self { child, base, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn verify(http: &reqwest::Client, base: &str, token: &str, id: &str) -> (u16, String) {
-    let response = http
-        .post(format!("{base}/v1/verify"))
-        .header("authorization", format!("Bearer {token}"))
-        .body(format!(
-            r#"{{"check":"identity","id":"{id}","name":"测试"}}"#
-        ))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
 }
 
 async fn sandbox(latency: Duration) -> Sandbox {

@@ -68,6 +68,10 @@ pub enum LedgerError {
     /// The store failed during an operation.
     #[error("ledger store: {0}")]
     Store(String),
+    /// The store could not be reached or was busy (a broken connection, a database
+    /// restarting, a locked file): trying again may succeed.
+    #[error("ledger store unavailable: {0}")]
+    Unavailable(String),
     /// The ledger no longer holds a call this process claimed, or its file was replaced or
     /// deleted: continuing could pay twice.
     #[error(
@@ -80,6 +84,25 @@ pub enum LedgerError {
 impl From<sqlx::Error> for LedgerError {
     fn from(error: sqlx::Error) -> Self {
         // sqlx errors name tables and SQL, never bound values.
-        Self::Store(error.to_string())
+        let transient = match &error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+                // SQLite: busy, locked. PostgreSQL: connection exceptions, shutdowns, a
+                // server not yet accepting connections, serialization failures, deadlocks.
+                matches!(&*code, "5" | "6" | "40001" | "40P01")
+                    || code.starts_with("08")
+                    || code.starts_with("57P")
+            }),
+            _ => false,
+        };
+        if transient {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Store(error.to_string())
+        }
     }
 }

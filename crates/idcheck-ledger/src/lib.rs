@@ -144,10 +144,12 @@ pub enum Claim {
 #[must_use = "a claimed call must be recorded, or it ends unresolved"]
 pub struct Call {
     id: CallId,
+    /// The claim's own holder token.
+    holder: String,
     /// Until when (boot clock) this holder may still send it.
     gate: Arc<Gate>,
-    /// The client budget reservation it holds.
-    reservation: Option<Reservation>,
+    /// It holds a client budget reservation (recorded on the call in the store).
+    reserved: bool,
 }
 
 impl Call {
@@ -295,6 +297,8 @@ pub struct Ledger {
     key: LedgerKey,
     location: String,
     holder: String,
+    /// Claims made: each gets a holder token of its own.
+    claims: std::sync::atomic::AtomicU64,
     lease: Duration,
     wait: Duration,
     max_age: Duration,
@@ -320,13 +324,9 @@ fn duration_ms(ms: i64) -> Duration {
     Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
-/// Waits before the `attempt`th retry of recording an answer (a store connection that broke,
-/// a database restarting): about 2 s in all.
-const RECORD_RETRY_WAITS: [Duration; 3] = [
-    Duration::from_millis(100),
-    Duration::from_millis(400),
-    Duration::from_millis(1500),
-];
+/// How long a claim or a record is tried again when the store fails (connections broken by a
+/// database restart fail one by one, each on its next use, and are replaced).
+const STORE_RETRY_FOR: Duration = Duration::from_secs(3);
 
 impl Ledger {
     /// Opens (creating if needed) the ledger at `location`: `memory`, a file path or
@@ -363,6 +363,7 @@ impl Ledger {
             key,
             location,
             holder: format!("{}-{}", std::process::id(), key::hex(&nonce)),
+            claims: std::sync::atomic::AtomicU64::new(0),
             lease: DEFAULT_LEASE,
             wait: DEFAULT_WAIT,
             max_age: DEFAULT_MAX_AGE,
@@ -502,7 +503,10 @@ impl Ledger {
         }
     }
 
-    /// One claim: the outcome, and the store's time when it was seen (if the store said).
+    /// One claim: the outcome, and the store's time when it was seen (if the store said). A
+    /// store that fails (a connection broken by a database restart, a busy file) is tried
+    /// again for a while; a claim that went in before its reply was lost is found by its
+    /// holder token and kept.
     async fn claim_entry(
         &self,
         entry: &EntryKey,
@@ -510,19 +514,77 @@ impl Ledger {
         policy: &ClaimPolicy,
         since: Since,
     ) -> Result<(Claim, Option<i64>), LedgerError> {
-        let entry_hex = entry.to_string();
-        let target_hex = self.key.target_key(target).to_string();
-        let mut claim = NewClaim {
-            entry: entry_hex,
-            target: target_hex,
+        // A token of its own per claim: a claim found after a lost reply is this one's, never
+        // another task's of the same process.
+        let holder = format!(
+            "{}/{}",
+            self.holder,
+            self.claims.fetch_add(1, Ordering::Relaxed)
+        );
+        let claim = NewClaim {
+            entry: entry.to_string(),
+            target: self.key.target_key(target).to_string(),
             vendor: target.provider().to_owned(),
             base_url: target.base_url().to_owned(),
-            holder: self.holder.clone(),
+            holder,
             client: policy.client.clone(),
             lease_ms: millis(self.lease),
             max_call_ms: millis(self.max_call),
             reservation: None,
         };
+        let first_try_boot_ms = clock::boot_ms();
+        let give_up = tokio::time::Instant::now() + STORE_RETRY_FOR;
+        let mut wait = Duration::from_millis(10);
+        loop {
+            match self.claim_rounds(claim.clone(), policy, since).await {
+                Err(LedgerError::Unavailable(e)) => {
+                    if tokio::time::Instant::now() + wait > give_up {
+                        return Err(LedgerError::Unavailable(e));
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(500));
+                    if let Ok(Some(id)) = self
+                        .store
+                        .own_claim(&claim.entry, &claim.target, &claim.holder)
+                        .await
+                    {
+                        // It went in; its reservation, if any, went with it (and stays).
+                        let adopted =
+                            self.adopt(id, claim.holder.clone(), policy, first_try_boot_ms);
+                        return Ok((adopted, None));
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A claim found in the store after its reply was lost. Its lease started no earlier than
+    /// `first_try_boot_ms`, when the first claim statement was sent.
+    fn adopt(
+        &self,
+        id: i64,
+        holder: String,
+        policy: &ClaimPolicy,
+        first_try_boot_ms: i64,
+    ) -> Claim {
+        Claim::Send(Call {
+            id: CallId(id),
+            holder,
+            gate: Arc::new(Gate::new(id, first_try_boot_ms, millis(self.lease))),
+            reserved: policy
+                .budget
+                .as_ref()
+                .is_some_and(|b| b.charge_milli_yuan.is_some()),
+        })
+    }
+
+    async fn claim_rounds(
+        &self,
+        mut claim: NewClaim,
+        policy: &ClaimPolicy,
+        since: Since,
+    ) -> Result<(Claim, Option<i64>), LedgerError> {
         let mut seen_at = None;
         // Several rounds only when other holders keep changing the entry under us.
         for _ in 0..16 {
@@ -543,20 +605,37 @@ impl Ledger {
                 }
             }
             let confirmed_at = clock::boot_ms();
-            let step = self.store.claim(&claim, since).await;
-            if !matches!(step, Ok(Step::Claimed(_))) {
+            let step = match self.store.claim(&claim, since).await {
+                Err(e) => {
+                    // Given back only when the claim surely did not go in (an unknown outcome
+                    // leaves the budget under-spent, never over).
+                    if let Some(reservation) = claim.reservation.take() {
+                        if let Ok(None) = self
+                            .store
+                            .own_claim(&claim.entry, &claim.target, &claim.holder)
+                            .await
+                        {
+                            self.refund(&reservation).await;
+                        }
+                    }
+                    return Err(e);
+                }
+                Ok(step) => step,
+            };
+            if !matches!(step, Step::Claimed(_)) {
                 // Nothing claimed: what was reserved for it goes back.
                 if let Some(reservation) = claim.reservation.take() {
                     self.refund(&reservation).await;
                 }
             }
-            match step? {
+            match step {
                 Step::Claimed(claimed) => {
                     return Ok((
                         Claim::Send(Call {
                             id: CallId(claimed.id),
+                            holder: claim.holder,
                             gate: Arc::new(Gate::new(claimed.id, confirmed_at, claim.lease_ms)),
-                            reservation: claim.reservation,
+                            reserved: claim.reservation.is_some(),
                         }),
                         Some(claimed.now_ms),
                     ));
@@ -686,7 +765,7 @@ impl Ledger {
                 () = tokio::time::sleep(period) => {
                     let confirmed_at = clock::boot_ms();
                     // A failed renewal leaves the gate to close when the last lease ends.
-                    if let Ok(true) = self.store.renew(call.id.0, &self.holder, lease_ms).await {
+                    if let Ok(true) = self.store.renew(call.id.0, &call.holder, lease_ms).await {
                         call.gate.extend(confirmed_at, lease_ms);
                     }
                 }
@@ -698,7 +777,7 @@ impl Ledger {
     /// (released: may be sent again) or a failure after sending (unresolved). Vendor text is
     /// scrubbed of digit runs and `request`'s name first. A late answer — the call's lease
     /// lapsed meanwhile, and it may even have been re-sent elsewhere — is kept. A store that
-    /// fails (a broken connection, a restarting database) is tried again for about 2 s.
+    /// fails (a broken connection, a restarting database) is tried again for about 3 s.
     /// A call certainly not billed gives its budget reservation back.
     ///
     /// # Errors
@@ -748,20 +827,24 @@ impl Ledger {
                 }
             }
         };
-        let mut waits = RECORD_RETRY_WAITS.iter();
+        let give_up = tokio::time::Instant::now() + STORE_RETRY_FOR;
+        let mut wait = Duration::from_millis(10);
         let finished = loop {
-            match self.store.finish(call.id.0, &self.holder, &end).await {
-                Err(LedgerError::Store(e)) => match waits.next() {
-                    Some(wait) => tokio::time::sleep(*wait).await,
-                    None => return Err(LedgerError::Store(e)),
-                },
+            match self.store.finish(call.id.0, &call.holder, &end).await {
+                Err(LedgerError::Unavailable(e)) => {
+                    if tokio::time::Instant::now() + wait > give_up {
+                        return Err(LedgerError::Unavailable(e));
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(500));
+                }
                 other => break other?,
             }
         };
         if finished == Finished::Lost {
             return Err(LedgerError::Lost(format!("call {}", call.id)));
         }
-        if end.billing == Billing::NotBilled && call.reservation.is_some() {
+        if end.billing == Billing::NotBilled && call.reserved {
             self.give_back(call.id).await;
         }
         Ok(())
@@ -781,11 +864,10 @@ impl Ledger {
     ///
     /// The store failed.
     pub async fn abandon(&self, call: Call) -> Result<(), LedgerError> {
-        self.store.delete_claim(call.id.0, &self.holder).await?;
-        if let Some(reservation) = &call.reservation {
-            self.refund(reservation).await;
+        if call.reserved {
+            self.give_back(call.id).await;
         }
-        Ok(())
+        self.store.delete_claim(call.id.0, &call.holder).await
     }
 
     /// Unresolved calls, oldest first.

@@ -180,6 +180,19 @@ impl Store for MemoryStore {
         }))
     }
 
+    async fn own_claim(
+        &self,
+        entry: &str,
+        target: &str,
+        holder: &str,
+    ) -> Result<Option<i64>, LedgerError> {
+        Ok(self.with(|s| {
+            s.pair(entry, target)
+                .find(|r| r.state == CallState::Claimed && r.claim.holder == holder)
+                .map(|r| r.id)
+        }))
+    }
+
     async fn delete_claim(&self, id: i64, holder: &str) -> Result<(), LedgerError> {
         self.with(|s| {
             let ours = s

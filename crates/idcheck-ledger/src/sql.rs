@@ -140,6 +140,8 @@ impl Statements {
 pub(crate) const RECORD_COLUMNS: &str = "id, entry, vendor, base_url, state, claimed_at, \
     ended_at, billing, cost_milli, outcome, gateway_request_id, vendor_request_id, client";
 pub(crate) const CALL_OWNER: &str = "SELECT holder, state FROM idcheck_calls WHERE id = $1";
+pub(crate) const OWN_CLAIM: &str = "SELECT id FROM idcheck_calls \
+    WHERE entry = $1 AND target = $2 AND holder = $3 AND state = 'claimed'";
 pub(crate) const DELETE_CLAIM: &str =
     "DELETE FROM idcheck_calls WHERE id = $1 AND holder = $2 AND state = 'claimed'";
 /// Takes a call's budget reservation once: the amount is negated (kept for audits, and so a
@@ -312,6 +314,20 @@ macro_rules! sql_store {
                     })
                 })
                 .transpose()
+            }
+
+            async fn own_claim(
+                &self,
+                entry: &str,
+                target: &str,
+                holder: &str,
+            ) -> Result<Option<i64>, LedgerError> {
+                Ok(sqlx::query_scalar::<$db, i64>(crate::sql::OWN_CLAIM)
+                    .bind(entry)
+                    .bind(target)
+                    .bind(holder)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn delete_claim(&self, id: i64, holder: &str) -> Result<(), LedgerError> {

@@ -106,6 +106,13 @@ pub(crate) trait Store: std::fmt::Debug + Send + Sync {
         target: &str,
         since: Since,
     ) -> Result<Option<AnswerRow>, LedgerError>;
+    /// The claim of `holder` (a claim's own token) on an entry and target, if it went in.
+    async fn own_claim(
+        &self,
+        entry: &str,
+        target: &str,
+        holder: &str,
+    ) -> Result<Option<i64>, LedgerError>;
     /// The open call of an entry and target.
     async fn open_call(&self, entry: &str, target: &str) -> Result<Option<OpenCall>, LedgerError>;
     /// Removes a claim that was never sent.

@@ -740,9 +740,9 @@ macro_rules! suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn a_maybe_billed_call_keeps_its_reservation_until_resolved() {
                 super::a_maybe_billed_call_keeps_its_reservation_until_resolved(
-                            Backend::$backend(),
-                        )
-                        .await;
+                                                                            Backend::$backend(),
+                                                                        )
+                                                                        .await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

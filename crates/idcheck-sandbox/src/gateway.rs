@@ -194,6 +194,7 @@ async fn handle(
     // The vendor's part runs to the end and is billed whether or not the caller waits for
     // it: a caller that hangs up (its timeout) has still paid, as with the real gateway.
     let params = params.clone();
+    shared.counters.started.fetch_add(1, Ordering::SeqCst);
     let backend = Arc::clone(&shared);
     let answered = tokio::spawn(async move {
         let config = &backend.config;

@@ -126,6 +126,8 @@ pub(crate) struct Counters {
     unattributed: AtomicU64,
     /// Requests refused `Throttled by APP Flow Control` (the QPS limit).
     pub(crate) throttled: AtomicU64,
+    /// Requests the vendors started answering (admitted by the gateway).
+    pub(crate) started: AtomicU64,
     /// The most pairs `by_person` holds.
     limit: usize,
 }
@@ -159,6 +161,7 @@ impl Counters {
             by_person: Mutex::new(HashMap::new()),
             unattributed: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            started: AtomicU64::new(0),
             limit,
         }
     }
@@ -304,6 +307,13 @@ impl Sandbox {
     #[must_use]
     pub fn billed_unattributed(&self) -> u64 {
         self.counters.unattributed()
+    }
+
+    /// Requests the vendors started answering: admitted by the gateway, billed when they end
+    /// (whether or not the caller still waits).
+    #[must_use]
+    pub fn started(&self) -> u64 {
+        self.counters.started.load(Ordering::SeqCst)
     }
 
     /// Requests refused as throttled (`403 Throttled by APP Flow Control`) because the

@@ -230,6 +230,14 @@ impl Service {
                     1.0,
                 );
             }
+            Err(provider_trait::Error::NotSent {
+                reason: provider_trait::NotSent::BudgetSpent { client, .. },
+                ..
+            }) => m.add(
+                "idcheck_budget_refusals_total",
+                format!("client=\"{client}\""),
+                1.0,
+            ),
             Err(_) => m.add("idcheck_verify_errors_total", String::new(), 1.0),
         }
         if routed.route.cached && routed.route.billed_calls == 0 {

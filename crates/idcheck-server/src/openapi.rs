@@ -67,6 +67,14 @@ fn route_fields() -> Value {
                 "name": { "type": "string" },
                 "mobile": { "type": "string" }
             }
+        },
+        "ledger": {
+            "type": "object",
+            "description": "present only when a call was made and paid for but the ledger could not record it (even when tried again): the answer stands, and the ledger does not protect a retry from paying again",
+            "properties": {
+                "recorded": { "type": "boolean", "const": false },
+                "error": { "type": "string" }
+            }
         }
     })
 }
@@ -122,7 +130,8 @@ pub(crate) fn document() -> Value {
             "retry": { "type": "string", "enum": ["never", "safe", "may_charge_again"] },
             "billing": { "type": "string", "enum": ["billed", "not_billed", "unknown"] },
             "provider": nullable("string"),
-            "gateway_request_id": nullable("string")
+            "gateway_request_id": nullable("string"),
+            "resets_at": { "type": "string", "format": "date-time", "description": "when a spent daily budget resets (429)" }
         }
     });
     for schema in [&mut verify_ok, &mut verify_error] {
@@ -210,7 +219,7 @@ pub(crate) fn document() -> Value {
                         "409": json_response("an earlier call is unresolved or failed billed: not sent again", "VerifyError"),
                         "413": { "description": "body over the cap" },
                         "422": json_response("invalid input: nothing was sent", "Error"),
-                        "429": json_response("the client's daily budget is spent", "Error"),
+                        "429": json_response("the client's daily budget has no room for the call, or the calls-per-second limit is queued past the deadline: nothing was sent", "VerifyError"),
                         "502": json_response("the vendor or gateway failed", "VerifyError"),
                         "503": json_response("the ledger is unavailable, or the request is in flight elsewhere", "VerifyError"),
                         "504": json_response("past the request deadline (the call is still recorded)", "Error")

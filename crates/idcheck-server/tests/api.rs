@@ -309,8 +309,8 @@ async fn every_route_and_status_against_the_openapi_document() {
     assert_eq!(status, 403);
     check("/v1/verify", 403, &body);
 
-    // 429: the budget (0.50) reserves the whole route (0.17) before each call and keeps
-    // what it cost: the call that would not fit is refused, nothing sent.
+    // 429: the budget (0.50) reserves each vendor's price before its call and keeps what
+    // was billed: the call that would not fit is refused, nothing sent.
     let mut statuses = Vec::new();
     let mut spent = 0;
     let mut billed = 0;

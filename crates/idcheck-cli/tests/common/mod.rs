@@ -2,6 +2,8 @@
 // Each test file uses its own subset of these helpers.
 #![allow(dead_code)]
 
+pub(crate) mod fleet;
+
 use std::io::{BufRead as _, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 
