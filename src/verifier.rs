@@ -249,9 +249,15 @@ impl VerifierBuilder {
                 if let KeySource::Created(path) = source {
                     created_key = Some(path);
                 }
+                // Others re-send an unresolved call of ours only once it surely ended.
+                let max_call = self
+                    .timeout
+                    .unwrap_or(aliyun_gateway::DEFAULT_TIMEOUT)
+                    .saturating_add(Duration::from_secs(5));
                 let ledger = Ledger::open(&location, key)
                     .await
-                    .map_err(SetupError::Ledger)?;
+                    .map_err(SetupError::Ledger)?
+                    .with_max_call(max_call);
                 Some(Arc::new(ledger))
             }
         };

@@ -127,31 +127,11 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         std::fs::File::create(path)
             .map_err(|e| format!("cannot write the output {}: {e}", path.display()))?;
     }
-    let providers = providers(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let ledger = Arc::new(
-        runtime
-            .block_on(open_ledger(args.ledger.as_deref()))?
-            .with_max_call(args.credentials.max_call()),
-    );
-    let providers = match args.qps {
-        // Slots may be far off in a long batch: it waits for them rather than skipping rows.
-        Some(qps) => idcheck::router::with_shared_qps(
-            providers,
-            &ledger,
-            qps,
-            Duration::from_secs(24 * 3600),
-        ),
-        None => providers,
-    };
-    let router = if args.by_price {
-        Fallback::by_price(providers)
-    } else {
-        Fallback::new(providers)
-    };
+    let (ledger, router) = ledger_and_router(args, &runtime)?;
     if ledger.location() == "memory" {
         eprintln!(
             "idcheck batch: warning: --ledger memory forgets every answer at exit: running again pays again"
@@ -306,6 +286,36 @@ fn summarise_phase1(counts: Counts, unit_price: Option<Price>) {
         let _ = write!(line, " (saved {saved} at {price} a call)");
     }
     eprintln!("{line}");
+}
+
+/// The ledger, then the router over the vendors on it (credentials checked first, before
+/// the ledger is opened).
+fn ledger_and_router(
+    args: &Args,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(Arc<Ledger>, Fallback), String> {
+    let providers = providers(args)?;
+    let ledger = Arc::new(
+        runtime
+            .block_on(open_ledger(args.ledger.as_deref()))?
+            .with_max_call(args.credentials.max_call()),
+    );
+    let providers = match args.qps {
+        // Slots may be far off in a long batch: it waits for them rather than skipping rows.
+        Some(qps) => idcheck::router::with_shared_qps(
+            providers,
+            &ledger,
+            qps,
+            Duration::from_secs(24 * 3600),
+        ),
+        None => providers,
+    };
+    let router = if args.by_price {
+        Fallback::by_price(providers)
+    } else {
+        Fallback::new(providers)
+    };
+    Ok((ledger, router))
 }
 
 /// The vendors asked, in order (credentials checked before anything is opened).

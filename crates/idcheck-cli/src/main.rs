@@ -635,11 +635,29 @@ mod tests {
         assert!(parse_vendor_price("nobody=0.05").is_err());
     }
 
+    #[test]
+    fn utc_offsets_for_budget_days() {
+        for (text, seconds) in [
+            ("+08:00", 8 * 3600),
+            ("UTC", 0),
+            ("Z", 0),
+            ("-05:30", -(5 * 3600 + 1800)),
+            ("+14", 14 * 3600),
+        ] {
+            assert_eq!(parse_utc_offset(text), Ok(seconds), "{text}");
+        }
+        for bad in ["", "8", "+15:00", "+08:60", "Asia/Shanghai", "+-1", "+"] {
+            let error = parse_utc_offset(bad).unwrap_err();
+            assert!(error.contains("+08:00"), "{bad}: {error}");
+        }
+    }
+
     proptest! {
         #[test]
         fn any_price_text_parses_or_errs_without_panic(text in "\\PC{0,12}") {
             let _ = parse_yuan(&text);
             let _ = parse_vendor_price(&text);
+            let _ = parse_utc_offset(&text);
         }
     }
 }

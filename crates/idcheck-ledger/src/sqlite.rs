@@ -49,6 +49,10 @@ pub(crate) struct SqliteStore {
     /// claim to lapse into an unresolved call, never into a second payment, and the next
     /// claim's sync writes them too.
     claim_pool: sqlx::SqlitePool,
+    /// Claims waiting for the writer's turn, and the turn: concurrent claims of this process
+    /// are written in one transaction, one sync for all of them.
+    pending: std::sync::Mutex<Vec<PendingClaim>>,
+    writer: tokio::sync::Mutex<()>,
     location: String,
     path: PathBuf,
     /// Device and inode of the file when opened: a file deleted or replaced while in use is
@@ -121,6 +125,8 @@ impl SqliteStore {
         Ok(Self {
             pool,
             claim_pool,
+            pending: std::sync::Mutex::new(Vec::new()),
+            writer: tokio::sync::Mutex::new(()),
             identity: file_identity(path),
             path: path.to_owned(),
             location,
@@ -148,8 +154,9 @@ impl SqliteStore {
         &STATEMENTS
     }
 
-    /// The clock parameter `$1`: this machine's kernel clock.
-    #[allow(clippy::unused_self)]
+    /// The clock parameter `$1`: this machine's kernel clock (an `Option` as PostgreSQL's is,
+    /// so both backends bind it alike).
+    #[allow(clippy::unused_self, clippy::unnecessary_wraps)]
     fn now_param(&self) -> Option<i64> {
         Some(crate::clock::machine_now_ms())
     }
@@ -199,11 +206,100 @@ sql_store!(SqliteStore, sqlx::Sqlite, {
         {
             return Ok(Step::Answered(answer));
         }
+        let (outcome, mut done) = tokio::sync::oneshot::channel();
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(PendingClaim {
+                claim: claim.clone(),
+                since,
+                outcome,
+            });
+        // Group commit: whoever holds the writer turn writes every claim queued meanwhile in
+        // one synced transaction.
+        let _turn = self.writer.lock().await;
+        if let Ok(result) = done.try_recv() {
+            return result;
+        }
+        let group = std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        self.write_claims(group).await;
+        done.try_recv().unwrap_or_else(|_| {
+            Err(LedgerError::Unavailable(
+                "the claim's group commit was interrupted".to_owned(),
+            ))
+        })
+    }
+});
+
+/// A claim waiting for the writer's turn.
+#[derive(Debug)]
+struct PendingClaim {
+    claim: NewClaim,
+    since: Since,
+    outcome: tokio::sync::oneshot::Sender<Result<Step, LedgerError>>,
+}
+
+impl SqliteStore {
+    /// Writes `group` in one transaction, synced once, and tells each claim how it went. One
+    /// claim alone is one statement.
+    async fn write_claims(&self, group: Vec<PendingClaim>) {
+        let result = if group.len() == 1 {
+            match self.claim_pool.acquire().await {
+                Ok(mut connection) => {
+                    Self::insert_claim(&mut connection, &group[0].claim, group[0].since)
+                        .await
+                        .map(|step| vec![step])
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            self.claims_in_one_transaction(&group).await
+        };
+        match result {
+            Ok(steps) => {
+                for (pending, step) in group.into_iter().zip(steps) {
+                    let _ = pending.outcome.send(Ok(step));
+                }
+            }
+            Err(e) => {
+                let error = LedgerError::from(e);
+                for pending in group {
+                    let _ = pending.outcome.send(Err(clone_error(&error)));
+                }
+            }
+        }
+    }
+
+    async fn claims_in_one_transaction(
+        &self,
+        group: &[PendingClaim],
+    ) -> Result<Vec<Step>, sqlx::Error> {
+        let mut transaction = self.claim_pool.begin().await?;
+        let mut steps = Vec::with_capacity(group.len());
+        for pending in group {
+            steps.push(Self::insert_claim(&mut transaction, &pending.claim, pending.since).await?);
+        }
+        // Committed (and synced: this pool is `synchronous=FULL`) before any call is sent; a
+        // commit that fails fails every claim of the group.
+        transaction.commit().await?;
+        Ok(steps)
+    }
+
+    async fn insert_claim(
+        connection: &mut sqlx::SqliteConnection,
+        claim: &NewClaim,
+        since: Since,
+    ) -> Result<Step, sqlx::Error> {
         let (since_from, age) = since.params();
         let reservation = claim.reservation.as_ref();
         let rows =
-            sqlx::query_as::<sqlx::Sqlite, (i64, i64, i64)>(&self.sql().claim_unless_answered)
-                .bind(self.now_param())
+            sqlx::query_as::<sqlx::Sqlite, (i64, i64, i64)>(&STATEMENTS.claim_unless_answered)
+                .bind(Some(crate::clock::machine_now_ms()))
                 .bind(&claim.entry)
                 .bind(&claim.target)
                 .bind(&claim.vendor)
@@ -216,12 +312,20 @@ sql_store!(SqliteStore, sqlx::Sqlite, {
                 .bind(reservation.map(|r| r.amount))
                 .bind(since_from)
                 .bind(age)
-                // To the end: the claim is committed (and synced) only once the statement is done.
-                .fetch_all(&self.claim_pool)
+                // To the end: a statement outside a transaction commits only once it is done.
+                .fetch_all(connection)
                 .await?;
         Ok(match rows.first() {
             Some(&(id, now_ms, _lease_until_ms)) => Step::Claimed(Claimed { id, now_ms }),
             None => Step::Blocked,
         })
     }
-});
+}
+
+/// The same error for each claim of a failed group.
+fn clone_error(error: &LedgerError) -> LedgerError {
+    match error {
+        LedgerError::Unavailable(e) => LedgerError::Unavailable(e.clone()),
+        other => LedgerError::Store(other.to_string()),
+    }
+}

@@ -466,23 +466,7 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
             reply(StatusCode::OK, &body)
         }
         Err(error) => {
-            let status = match error {
-                Error::NotSent {
-                    reason: NotSent::BudgetSpent { .. } | NotSent::RateQueueFull { .. },
-                    ..
-                } => StatusCode::TOO_MANY_REQUESTS,
-                Error::NotSent {
-                    reason:
-                        NotSent::Ledger { .. }
-                        | NotSent::InFlightElsewhere { .. }
-                        | NotSent::LeaseLapsed { .. },
-                    ..
-                } => StatusCode::SERVICE_UNAVAILABLE,
-                Error::NotSent { .. } => StatusCode::CONFLICT,
-                Error::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                Error::UnsupportedCheck { .. } => StatusCode::NOT_IMPLEMENTED,
-                _ => StatusCode::BAD_GATEWAY,
-            };
+            let status = error_status(error);
             let retry = match error.retry() {
                 provider_trait::Retry::Never => "never",
                 provider_trait::Retry::Safe => "safe",
@@ -508,6 +492,25 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
             merge(&mut body, common);
             reply(status, &body)
         }
+    }
+}
+
+/// The HTTP status of a route that ended in `error`.
+fn error_status(error: &Error) -> StatusCode {
+    match error {
+        Error::NotSent {
+            reason: NotSent::BudgetSpent { .. } | NotSent::RateQueueFull { .. },
+            ..
+        } => StatusCode::TOO_MANY_REQUESTS,
+        Error::NotSent {
+            reason:
+                NotSent::Ledger { .. } | NotSent::InFlightElsewhere { .. } | NotSent::LeaseLapsed { .. },
+            ..
+        } => StatusCode::SERVICE_UNAVAILABLE,
+        Error::NotSent { .. } => StatusCode::CONFLICT,
+        Error::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::UnsupportedCheck { .. } => StatusCode::NOT_IMPLEMENTED,
+        _ => StatusCode::BAD_GATEWAY,
     }
 }
 
