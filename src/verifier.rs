@@ -245,6 +245,8 @@ impl VerifierBuilder {
             LedgerChoice::InMemory => None,
             LedgerChoice::Open(ledger) => Some(ledger),
             LedgerChoice::At(location) => {
+                // A location that cannot be a ledger is refused before a key file is made.
+                Ledger::check_location(&location).map_err(SetupError::Ledger)?;
                 let (key, source) = LedgerKey::from_env_or_file().map_err(SetupError::LedgerKey)?;
                 if let KeySource::Created(path) = source {
                     created_key = Some(path);

@@ -34,6 +34,7 @@
 mod dedup;
 mod input;
 mod output;
+mod output_file;
 mod plan;
 mod run;
 mod scan;
@@ -43,6 +44,7 @@ pub use input::{
     ColumnNames, Delimiter, Parsed, Phase1, PhotoSource, RawInputs, Row, load_photo, phase1,
 };
 pub use output::{Format, dry_run, write_output};
+pub use output_file::{OutputError, OutputFile};
 pub use plan::Plan;
 pub use run::{Answer, Observer, Outcome, Settings, Stop, run};
 pub use scan::{Cells, Counts, PeopleFile, RowView, Rows};

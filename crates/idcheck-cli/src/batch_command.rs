@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal as _, Write};
+use std::io::{self, IsTerminal as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,8 +23,8 @@ use idcheck::ledger::{ClaimPolicy, KeySource, Ledger, LedgerKey};
 use idcheck::provider::{Check, Price, Provider};
 use idcheck::router::Fallback;
 use idcheck_batch::{
-    Answer, ColumnNames, Counts, Delimiter, Outcome, PeopleFile, Plan, Rows, Settings, Stop,
-    TextEncoding,
+    Answer, ColumnNames, Counts, Delimiter, Outcome, OutputFile, PeopleFile, Plan, Rows, Settings,
+    Stop, TextEncoding,
 };
 
 use crate::verify_command::{self, Credentials};
@@ -108,10 +108,18 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         &args.columns,
         &FaceImageParser::new().fit_oversized(args.fit_photos),
     )?;
+    // The output is prepared (and refused: the input itself, a file in use) before anything
+    // is read or sent; it replaces the file only at the end.
+    let mut output = args
+        .output
+        .as_deref()
+        .map(|path| OutputFile::create(path, Some(&args.file)))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     if args.dry_run {
         // Each row's line is written as it is read: no keyed hash, nothing held but the
         // exact keys of the distinct requests.
-        let counts = dry_run(args, &mut rows)?;
+        let counts = dry_run(args, &mut rows, output)?;
         summarise_phase1(counts, args.unit_price);
         eprintln!("idcheck batch: dry run: nothing was sent");
         return Ok(EXIT_DONE);
@@ -122,11 +130,6 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     let plan = Plan::build(&mut rows, &salt, args.unmasked)?;
     drop(rows);
     summarise_phase1(plan.counts(), args.unit_price);
-    // Everything that can be refused is refused before the first paid call.
-    if let Some(path) = &args.output {
-        std::fs::File::create(path)
-            .map_err(|e| format!("cannot write the output {}: {e}", path.display()))?;
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -176,7 +179,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         outcome
     });
     progress.finish();
-    write_output(args, &plan, &outcome.answers)?;
+    write_output(args, &plan, &outcome.answers, output.take())?;
     summarise_phase2(&outcome);
     if let Some(fatal) = &outcome.fatal {
         eprintln!("idcheck batch: {fatal}");
@@ -210,34 +213,47 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The output file (`--output`), or standard output.
-fn sink(args: &Args) -> Result<Box<dyn Write>, String> {
-    Ok(match &args.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-        ),
-        None => Box::new(io::stdout().lock()),
-    })
+/// Phase 1 alone: every row's line written as it is read (to standard output, or to the
+/// output file, which then holds the complete lines before a row that could not be read).
+fn dry_run(
+    args: &Args,
+    rows: &mut Rows<std::fs::File>,
+    output: Option<OutputFile>,
+) -> Result<Counts, String> {
+    let format = args.format.into();
+    match output {
+        None => idcheck_batch::dry_run(rows, format, args.unmasked, &mut io::stdout().lock()),
+        Some(mut output) => {
+            let counts = idcheck_batch::dry_run(rows, format, args.unmasked, output.writer());
+            output.commit().map_err(|e| e.to_string())?;
+            counts
+        }
+    }
 }
 
-/// Phase 1 alone: every row's line written as it is read.
-fn dry_run(args: &Args, rows: &mut Rows<std::fs::File>) -> Result<Counts, String> {
-    idcheck_batch::dry_run(rows, args.format.into(), args.unmasked, &mut sink(args)?)
-}
-
-fn write_output(args: &Args, plan: &Plan, answers: &HashMap<String, Answer>) -> Result<(), String> {
-    plan.write(args.format.into(), answers, &mut sink(args)?)
+fn write_output(
+    args: &Args,
+    plan: &Plan,
+    answers: &HashMap<String, Answer>,
+    output: Option<OutputFile>,
+) -> Result<(), String> {
+    let format = args.format.into();
+    match output {
+        None => plan.write(format, answers, &mut io::stdout().lock()),
+        Some(mut output) => {
+            plan.write(format, answers, output.writer())?;
+            output.commit().map_err(|e| e.to_string())
+        }
+    }
 }
 
 /// Environment variable: the lease of this process's claims, in seconds (default 15). A
 /// process killed mid-call leaves its calls unresolved this long after.
 pub(crate) const ENV_LEDGER_LEASE: &str = "IDCHECK_LEDGER_LEASE";
 
-/// The ledger at `--ledger`, `IDCHECK_LEDGER`, or the user's default file, with the key from
-/// `IDCHECK_LEDGER_KEY` or the key file (created on first use, and said so).
-pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String> {
-    let location = match location {
+/// `--ledger`, `IDCHECK_LEDGER`, or the user's default file.
+fn ledger_location(location: Option<&str>) -> Result<String, String> {
+    Ok(match location {
         Some(location) => location.to_owned(),
         None => match std::env::var(idcheck::ledger::ENV_LEDGER) {
             Ok(location) if !location.trim().is_empty() => location,
@@ -246,7 +262,14 @@ pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String
                 .display()
                 .to_string(),
         },
-    };
+    })
+}
+
+/// The ledger at `--ledger`, `IDCHECK_LEDGER`, or the user's default file (created on first
+/// use), with the key from `IDCHECK_LEDGER_KEY` or the key file (created on first use, and
+/// said so).
+pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String> {
+    let location = ledger_location(location)?;
     let (key, source) = LedgerKey::from_env_or_file().map_err(|e| e.to_string())?;
     if let KeySource::Created(path) = &source {
         eprintln!(
@@ -254,9 +277,35 @@ pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String
             path.display()
         );
     }
-    let mut ledger = Ledger::open(&location, key)
+    let ledger = Ledger::open(&location, key)
         .await
         .map_err(|e| e.to_string())?;
+    Ok(with_lease_from_env(ledger))
+}
+
+/// The ledger at `--ledger`, `IDCHECK_LEDGER` or the default file, only if it exists: neither
+/// a ledger nor a key is created (commands that look into a ledger).
+pub(crate) async fn open_existing_ledger(location: Option<&str>) -> Result<Ledger, String> {
+    let location = ledger_location(location)?;
+    let (key, missing_key) = match LedgerKey::from_env_or_existing_file() {
+        Ok((key, _)) => (key, None),
+        // Without a key no ledger can be read; but a ledger that is not there is the news.
+        Err(e @ idcheck::ledger::KeyError::NoKey { .. }) => {
+            (LedgerKey::random().map_err(|e| e.to_string())?, Some(e))
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let opened = Ledger::open_existing(&location, key).await;
+    match (opened, missing_key) {
+        (Err(e @ idcheck::ledger::LedgerError::Missing { .. }), _) => Err(e.to_string()),
+        (_, Some(no_key)) => Err(no_key.to_string()),
+        (Ok(ledger), None) => Ok(with_lease_from_env(ledger)),
+        (Err(e), None) => Err(e.to_string()),
+    }
+}
+
+/// [`ENV_LEDGER_LEASE`] applied, when set to a number of seconds.
+fn with_lease_from_env(mut ledger: Ledger) -> Ledger {
     if let Some(lease) = std::env::var(ENV_LEDGER_LEASE)
         .ok()
         .and_then(|v| v.trim().parse::<f64>().ok())
@@ -265,7 +314,7 @@ pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String
         let lease = Duration::from_secs_f64(lease);
         ledger = ledger.with_lease(lease).with_wait(lease + lease / 2);
     }
-    Ok(ledger)
+    ledger
 }
 
 fn summarise_phase1(counts: Counts, unit_price: Option<Price>) {

@@ -100,7 +100,8 @@ fn say(line: &str) -> Result<(), String> {
 }
 
 async fn act(location: Option<&str>, action: &Action, json: bool) -> Result<u8, String> {
-    let ledger: Ledger = crate::batch_command::open_ledger(location).await?;
+    // Looking into a ledger never makes one: a typo in --ledger is an error, not an empty one.
+    let ledger: Ledger = crate::batch_command::open_existing_ledger(location).await?;
     let result = act_on(&ledger, action, json).await;
     let _ = ledger.close().await;
     result

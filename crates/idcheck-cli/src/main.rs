@@ -283,9 +283,16 @@ enum Command {
         /// Seconds a request may take end to end (a paid call past it is still recorded).
         #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
         deadline: Option<u64>,
+        /// Seconds a client has to send a request's body once its headers are in.
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: Option<u64>,
         /// Connections open at once.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         max_connections: Option<u64>,
+        /// Connections open at once from one client address (default 64; 0: no cap). Behind
+        /// a reverse proxy all clients share its address: raise this, or cap at the proxy.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+        max_connections_per_address: Option<u64>,
         /// Print a new client's token (once) and its clients-file entry, then exit.
         #[arg(long, value_name = "NAME")]
         new_client: Option<String>,
@@ -581,8 +588,10 @@ fn main() -> ExitCode {
             qps,
             budget_day_offset,
             header_timeout,
+            body_timeout,
             deadline,
             max_connections,
+            max_connections_per_address,
             new_client,
             credentials,
         } => serve_command::run(serve_command::Args {
@@ -596,8 +605,11 @@ fn main() -> ExitCode {
             qps,
             budget_day_offset,
             header_timeout,
+            body_timeout,
             deadline,
             max_connections: max_connections.and_then(|n| usize::try_from(n).ok()),
+            max_connections_per_address: max_connections_per_address
+                .and_then(|n| usize::try_from(n).ok()),
             new_client,
             credentials: credentials.into_credentials(),
         }),

@@ -26,8 +26,10 @@ pub(crate) struct Args {
     pub(crate) qps: Option<u32>,
     pub(crate) budget_day_offset: Option<i32>,
     pub(crate) header_timeout: Option<u64>,
+    pub(crate) body_timeout: Option<u64>,
     pub(crate) deadline: Option<u64>,
     pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections_per_address: Option<usize>,
     pub(crate) new_client: Option<String>,
     pub(crate) credentials: Credentials,
 }
@@ -47,8 +49,10 @@ struct Config {
     /// A UTC offset such as "+08:00".
     budget_day_offset: Option<String>,
     header_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
     deadline_secs: Option<u64>,
     max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
@@ -132,11 +136,22 @@ fn start(mut args: Args) -> Result<(), String> {
         .with_request_deadline(Duration::from_secs(
             args.deadline.or(config.deadline_secs).unwrap_or(30).max(1),
         ))
+        .with_body_timeout(Duration::from_secs(
+            args.body_timeout
+                .or(config.body_timeout_secs)
+                .unwrap_or(10)
+                .max(1),
+        ))
         .with_max_connections(
             args.max_connections
                 .or(config.max_connections)
                 .unwrap_or(4096)
                 .max(1),
+        )
+        .with_max_connections_per_address(
+            args.max_connections_per_address
+                .or(config.max_connections_per_address)
+                .unwrap_or(64),
         );
     let qps = args.qps.or(config.qps);
     let budget_day_offset = match (args.budget_day_offset, &config.budget_day_offset) {

@@ -157,3 +157,55 @@ fn a_foreigners_permanent_residence_id_as_json() {
     assert_eq!(lines[1]["nationality"]["status"], "china");
     assert!(!stdout(&out).contains("91239219850615002X"));
 }
+
+/// Every command that neither pays nor is given a ledger to write leaves a home directory as
+/// it found it: no key file, no ledger, no cache.
+#[test]
+fn commands_that_write_nothing_leave_an_empty_home_empty() {
+    let home = std::env::temp_dir().join(format!("idcheck-empty-home-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/people.csv");
+    let runs: [&[&str]; 8] = [
+        &["id", "11010519491231002X"],
+        &["mobile", "13800138000"],
+        &["name", "张三"],
+        &["batch", examples, "--dry-run"],
+        &["ledger", "stats"],
+        &["ledger", "unresolved", "--json"],
+        &["ledger", "report", "--since", "2026-01-01"],
+        &["--help"],
+    ];
+    for args in runs {
+        let output = common::idcheck_command()
+            .env("HOME", &home)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let left: Vec<_> = walk(&home);
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+        if args[0] == "ledger" {
+            // Looking into a ledger that is not there is an error, not an empty new ledger.
+            assert_eq!(output.status.code(), Some(2), "{args:?}");
+            assert!(
+                String::from_utf8_lossy(&output.stderr).contains("no ledger at"),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}

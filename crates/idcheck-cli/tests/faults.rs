@@ -48,7 +48,7 @@ fn batch(
     extra: &[&str],
     env: &[(&str, String)],
 ) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+    let mut command = common::idcheck_command();
     command
         .current_dir(dir)
         .args([
@@ -480,7 +480,7 @@ async fn a_budget_is_a_cap_when_calls_time_out(store: Store) {
     assert_eq!(sandbox.billed_total(), 5);
     // Settled by hand as not billed, a call gives its reservation back: one more fits.
     let ledger_command = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+        let mut command = common::idcheck_command();
         command
             .arg("ledger")
             .args(args)

@@ -52,7 +52,7 @@ fn workdir(test: &str) -> PathBuf {
 }
 
 fn idcheck(dir: &Path, ledger: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+    let mut command = common::idcheck_command();
     command
         .current_dir(dir)
         .args(args)
@@ -179,7 +179,7 @@ async fn killed_at_random_moments_nobody_is_paid_twice() {
     }
     // The ledger's unresolved calls are exactly the rows left unresolved: the calls that
     // were in flight at a kill.
-    let listed = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    let listed = common::idcheck_command()
         .args(["ledger", "unresolved", "--json"])
         .env("IDCHECK_LEDGER", &ledger)
         .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)

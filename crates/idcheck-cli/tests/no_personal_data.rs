@@ -7,7 +7,7 @@ mod common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use idcheck_sandbox::{DEFAULT_APPCODE, Registry, Sandbox, SandboxConfig};
 use proptest::prelude::*;
@@ -96,7 +96,7 @@ struct Case {
 
 impl Case {
     fn idcheck(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        common::idcheck_command()
             .args(args)
             .env("IDCHECK_APPCODE", DEFAULT_APPCODE)
             .env_remove("IDCHECK_APP_KEY")

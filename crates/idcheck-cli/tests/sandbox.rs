@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use idcheck_sandbox::{DEFAULT_APPCODE, Sandbox, SandboxConfig};
 
 fn idcheck(args: &[&str], appcode: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    common::idcheck_command()
         .args(args)
         .env("IDCHECK_APPCODE", appcode)
         .stdin(Stdio::null())

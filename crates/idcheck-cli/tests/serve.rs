@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -151,7 +151,7 @@ async fn sigterm_during_a_slow_call_lets_it_finish_and_be_recorded() {
     assert_eq!(exit.code(), Some(0), "{}", replica.log());
     assert!(replica.log().contains("every call in flight was recorded"));
     assert_eq!(sandbox.billed_total(), 1);
-    let printed = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    let printed = common::idcheck_command()
         .args(["ledger", "stats", "--json", "--ledger", &ledger])
         .env("IDCHECK_LEDGER_KEY", LEDGER_KEY)
         .output()
@@ -231,7 +231,7 @@ fn it_refuses_to_start_without_credentials_ledger_or_clients() {
     std::fs::write(&malformed, "[[client]]\nname = 'a'\n").unwrap();
     let ledger = dir.join("ledger.sqlite").display().to_string();
     let run = |args: &[&str], appcode: bool| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+        let mut command = common::idcheck_command();
         command
             .args([
                 "serve",
@@ -351,7 +351,7 @@ fn settings_come_from_a_config_file_and_flags_win() {
     )
     .unwrap();
     // The flag's address wins over the file's (port 1 would need root).
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    let mut child = common::idcheck_command()
         .args(["serve", "--config"])
         .arg(&config)
         .args(["--listen", "127.0.0.1:0"])
@@ -374,7 +374,7 @@ fn settings_come_from_a_config_file_and_flags_win() {
         "listen = \"127.0.0.1:0\"\nproviders = [\"idcardcert\"]\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    let output = common::idcheck_command()
         .args(["serve", "--config"])
         .arg(&config)
         .env("IDCHECK_APPCODE", DEFAULT_APPCODE)

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use httpmock::prelude::*;
 
@@ -14,7 +14,7 @@ const LEDGER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aa
 /// Runs `idcheck verify` with `args`; the AppCode in the environment unless `env_appcode` is
 /// `None`.
 fn verify(args: &[&str], env_appcode: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+    let mut command = common::idcheck_command();
     command
         .arg("verify")
         .args(args)

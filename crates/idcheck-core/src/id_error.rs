@@ -30,15 +30,13 @@ pub enum IdError {
         /// What the input has.
         found: char,
     },
-    /// The birthday digits are not a calendar date (month 13, 30 February, 1900-02-29 …).
-    #[error("impossible birthday: {year:04}-{month:02}-{day:02} is not a calendar date")]
+    /// The birthday digits are not a calendar date (month 13, 30 February, 1900-02-29 …). It
+    /// says which part is wrong, never the digits: with the rest of a masked number, they would
+    /// give much of it back.
+    #[error("impossible birthday: {part}")]
     ImpossibleDate {
-        /// The year digits.
-        year: u16,
-        /// The month digits.
-        month: u8,
-        /// The day digits.
-        day: u8,
+        /// Which part of the date is wrong.
+        part: DatePart,
     },
     /// The birthday is after today (China Standard Time).
     #[error("birthday in the future")]
@@ -91,4 +89,26 @@ pub enum IdError {
         /// The year the code was abolished.
         abolished_in: u16,
     },
+}
+
+/// The part of an impossible birthday that is wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DatePart {
+    /// The month is not 01 to 12.
+    Month,
+    /// The day is 00, or past the end of its month.
+    Day,
+    /// 29 February of a year that is not a leap year.
+    LeapDay,
+}
+
+impl std::fmt::Display for DatePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Month => "the month is not 01 to 12",
+            Self::Day => "the day does not exist in its month",
+            Self::LeapDay => "a leap day in a year that is not a leap year",
+        })
+    }
 }

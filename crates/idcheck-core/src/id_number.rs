@@ -317,9 +317,7 @@ impl IdParser {
     fn check_birthday(self, date: Ymd) -> Result<(), IdError> {
         if !date.is_calendar_date() {
             return Err(IdError::ImpossibleDate {
-                year: date.year,
-                month: date.month,
-                day: date.day,
+                part: date.wrong_part(),
             });
         }
         if date.year < EARLIEST_BIRTH_YEAR {
@@ -513,6 +511,18 @@ impl Ymd {
         }
         let year = self.year;
         self.month != 2 || self.day != 29 || (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+    }
+
+    /// Which part makes it no calendar date (when it is none).
+    #[cold]
+    const fn wrong_part(self) -> crate::DatePart {
+        if self.month == 0 || self.month > 12 {
+            crate::DatePart::Month
+        } else if self.month == 2 && self.day == 29 {
+            crate::DatePart::LeapDay
+        } else {
+            crate::DatePart::Day
+        }
     }
 
     /// `yyyymmdd` as one integer, ordered like the dates.

@@ -50,7 +50,7 @@ pub use face_image::{
     PhotoPayload, PhotoWarning, UnsupportedFormat,
 };
 pub use face_image_error::FaceImageError;
-pub use id_error::IdError;
+pub use id_error::{DatePart, IdError};
 pub use id_number::{
     EARLIEST_BIRTH_YEAR, FOREIGN_ID_EDITION_YEAR, IdKind, IdNumber, IdParser, MaskedId, Sex,
     today_in_china,

@@ -1,7 +1,7 @@
 //! Worked examples from GB 11643 and the region timeline.
 
 use chrono::NaiveDate;
-use idcheck_core::{IdError, IdKind, IdNumber, IdParser, RegionStatus, Sex};
+use idcheck_core::{DatePart, IdError, IdKind, IdNumber, IdParser, RegionStatus, Sex};
 
 fn parse(s: &str) -> Result<IdNumber, IdError> {
     IdNumber::parse(s)
@@ -76,19 +76,20 @@ fn leap_days() {
     assert_eq!(
         parse("110105190002290011").unwrap_err(),
         IdError::ImpossibleDate {
-            year: 1900,
-            month: 2,
-            day: 29
+            part: DatePart::LeapDay
         }
     );
     assert_eq!(
         parse("110105000229001").unwrap_err(),
         IdError::ImpossibleDate {
-            year: 1900,
-            month: 2,
-            day: 29
+            part: DatePart::LeapDay
         }
     );
+    // Which part is wrong, never the digits.
+    let error = parse("110105190002290011").unwrap_err();
+    for shown in [error.to_string(), format!("{error:?}")] {
+        assert!(!shown.contains("1900") && !shown.contains("29"), "{shown}");
+    }
     assert_eq!(
         parse("110105200002290013").unwrap().birthday(),
         date(2000, 2, 29)
@@ -96,14 +97,35 @@ fn leap_days() {
 }
 
 #[test]
+fn an_impossible_day_names_the_day() {
+    assert_eq!(
+        parse("110105194902300011").map(|_| ()).unwrap_err(),
+        IdError::ImpossibleDate {
+            part: DatePart::Day
+        }
+    );
+    assert_eq!(
+        parse("110105194904310011")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string(),
+        "impossible birthday: the day does not exist in its month"
+    );
+}
+
+#[test]
 fn impossible_and_implausible_birthdays() {
     assert!(matches!(
         parse("110105194913310024"),
-        Err(IdError::ImpossibleDate { month: 13, .. })
+        Err(IdError::ImpossibleDate {
+            part: DatePart::Month
+        })
     ));
     assert!(matches!(
         parse("110105194900000023"),
-        Err(IdError::ImpossibleDate { month: 0, .. })
+        Err(IdError::ImpossibleDate {
+            part: DatePart::Month
+        })
     ));
     assert_eq!(
         parse("110105185912310014").unwrap_err(),

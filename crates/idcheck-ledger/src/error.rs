@@ -15,6 +15,13 @@ pub enum KeyError {
     /// No config directory to keep a key file in.
     #[error("no config directory for the ledger key file: set IDCHECK_LEDGER_KEY")]
     NoConfigDir,
+    /// No key: neither the environment variable nor the key file (which only commands that
+    /// write a ledger create).
+    #[error("no ledger key: IDCHECK_LEDGER_KEY is not set and {path} does not exist")]
+    NoKey {
+        /// Where the key file was looked for.
+        path: PathBuf,
+    },
     /// The key file could not be read or written.
     #[error("ledger key file {path}: {reason}")]
     File {
@@ -36,6 +43,14 @@ pub enum LedgerError {
         location: String,
         /// Why it cannot be used.
         reason: String,
+    },
+    /// No ledger exists there (and the command does not create one).
+    #[error(
+        "no ledger at {location}: check --ledger or IDCHECK_LEDGER (`idcheck batch` and `idcheck verify` create one on first use)"
+    )]
+    Missing {
+        /// Where one was looked for (without any password).
+        location: String,
     },
     /// The store could not be opened: missing, corrupt, unreachable.
     #[error("cannot open the ledger at {location}: {reason}")]

@@ -71,6 +71,26 @@ impl LedgerKey {
         Self::from_file_or_create(&path)
     }
 
+    /// The key from [`ENV_LEDGER_KEY`], or else from the key file in the user's config
+    /// directory when it exists: never creates one (for commands that only read a ledger).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::NoKey`] when neither is there; a malformed variable or file.
+    pub fn from_env_or_existing_file() -> Result<(Self, KeySource), KeyError> {
+        if let Some(text) = std::env::var(ENV_LEDGER_KEY)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            return Ok((Self::from_hex(&text)?, KeySource::Environment));
+        }
+        let path = default_key_path().ok_or(KeyError::NoConfigDir)?;
+        if !path.exists() {
+            return Err(KeyError::NoKey { path });
+        }
+        Self::from_file_or_create(&path)
+    }
+
     /// The key in `path`, or a new random key written there (mode 0600) when the file does not
     /// exist. Two processes creating it at once agree on one key: the file is created
     /// exclusively and the loser reads the winner's.

@@ -338,7 +338,30 @@ impl Ledger {
     /// An unknown scheme, a store that cannot be opened (missing directory rights, a corrupt
     /// file, an unreachable server), a ledger made with another key.
     pub async fn open(location: &str, key: LedgerKey) -> Result<Self, LedgerError> {
-        let (store, shown): (Box<dyn Store>, String) = open_store(location).await?;
+        let (store, shown): (Box<dyn Store>, String) = open_store(location, true).await?;
+        store.init(&key.check_value()).await?;
+        Ok(Self::with_store(store, key, shown))
+    }
+
+    /// Whether `location` names a store this build can open (`memory`, a path, `sqlite:…`,
+    /// `postgres://…`), without opening it: checked before a key is looked for or made.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Location`], saying why.
+    pub fn check_location(location: &str) -> Result<(), LedgerError> {
+        location_kind(location).map(|_| ())
+    }
+
+    /// Opens the ledger at `location` only if one is there: a path that does not exist, or a
+    /// PostgreSQL schema without a ledger, is [`LedgerError::Missing`], and nothing is
+    /// created (for commands that look into a ledger: a typo must not make an empty one).
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::open`], and [`LedgerError::Missing`].
+    pub async fn open_existing(location: &str, key: LedgerKey) -> Result<Self, LedgerError> {
+        let (store, shown): (Box<dyn Store>, String) = open_store(location, false).await?;
         store.init(&key.check_value()).await?;
         Ok(Self::with_store(store, key, shown))
     }
@@ -1069,12 +1092,16 @@ fn json(answer: &StoredAnswer) -> Result<String, LedgerError> {
     serde_json::to_string(answer).map_err(|e| LedgerError::Store(e.to_string()))
 }
 
-// Without a SQL store feature, nothing here awaits.
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres")),
-    allow(clippy::unused_async)
-)]
-async fn open_store(location: &str) -> Result<(Box<dyn Store>, String), LedgerError> {
+/// A ledger location, parsed.
+enum LocationKind<'a> {
+    Memory,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Postgres(&'a str),
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    Sqlite(&'a str),
+}
+
+fn location_kind(location: &str) -> Result<LocationKind<'_>, LedgerError> {
     let location = location.trim();
     let unsupported = |reason: &str| LedgerError::Location {
         location: location.to_owned(),
@@ -1084,18 +1111,12 @@ async fn open_store(location: &str) -> Result<(Box<dyn Store>, String), LedgerEr
         return Err(unsupported("it is empty"));
     }
     if location == "memory" || location == ":memory:" {
-        return Ok((
-            Box::new(memory::MemoryStore::default()),
-            "memory".to_owned(),
-        ));
+        return Ok(LocationKind::Memory);
     }
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        #[cfg(feature = "postgres")]
-        {
-            let store = postgres::PostgresStore::open(location).await?;
-            return Ok((Box::new(store), postgres::redact(location)));
+        if cfg!(feature = "postgres") {
+            return Ok(LocationKind::Postgres(location));
         }
-        #[cfg(not(feature = "postgres"))]
         return Err(unsupported("built without the `postgres` feature"));
     }
     if let Some((scheme, _)) = location.split_once("://") {
@@ -1105,19 +1126,47 @@ async fn open_store(location: &str) -> Result<(Box<dyn Store>, String), LedgerEr
             ));
         }
     }
-    let path = location
-        .strip_prefix("sqlite://")
-        .or_else(|| location.strip_prefix("sqlite:"))
-        .unwrap_or(location);
-    #[cfg(feature = "sqlite")]
-    {
-        let path = PathBuf::from(path);
-        let store = sqlite::SqliteStore::open(&path).await?;
-        Ok((Box::new(store), path.display().to_string()))
+    if !cfg!(feature = "sqlite") {
+        return Err(unsupported("built without the `sqlite` feature"));
     }
-    #[cfg(not(feature = "sqlite"))]
-    {
-        let _ = path;
-        Err(unsupported("built without the `sqlite` feature"))
+    Ok(LocationKind::Sqlite(
+        location
+            .strip_prefix("sqlite://")
+            .or_else(|| location.strip_prefix("sqlite:"))
+            .unwrap_or(location),
+    ))
+}
+
+// Without a SQL store feature, nothing here awaits.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(clippy::unused_async)
+)]
+async fn open_store(location: &str, create: bool) -> Result<(Box<dyn Store>, String), LedgerError> {
+    match location_kind(location)? {
+        LocationKind::Memory => Ok((
+            Box::new(memory::MemoryStore::default()),
+            "memory".to_owned(),
+        )),
+        #[cfg(feature = "postgres")]
+        LocationKind::Postgres(url) => {
+            let store = postgres::PostgresStore::open(url, create).await?;
+            Ok((Box::new(store), postgres::redact(url)))
+        }
+        #[cfg(feature = "sqlite")]
+        LocationKind::Sqlite(path) => {
+            let path = PathBuf::from(path);
+            let store = sqlite::SqliteStore::open(&path, create).await?;
+            Ok((Box::new(store), path.display().to_string()))
+        }
+        // `location_kind` refuses stores that are not built in.
+        #[allow(unreachable_patterns)]
+        _ => {
+            let _ = create;
+            Err(LedgerError::Location {
+                location: location.to_owned(),
+                reason: "this store is not built in".to_owned(),
+            })
+        }
     }
 }

@@ -71,7 +71,9 @@ pub(crate) fn redact(url: &str) -> String {
 impl PostgresStore {
     /// Opens `url`; a `schema=NAME` query parameter puts the ledger's tables in that schema
     /// (created if missing), so one database can hold several ledgers.
-    pub(crate) async fn open(url: &str) -> Result<Self, LedgerError> {
+    /// Without `create`, a schema (or database) without a ledger is [`LedgerError::Missing`]
+    /// and nothing is created in it.
+    pub(crate) async fn open(url: &str, create: bool) -> Result<Self, LedgerError> {
         let location = redact(url);
         let open_error = |reason: String| LedgerError::Open {
             location: location.clone(),
@@ -107,6 +109,17 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await
             .map_err(|e| open_error(e.to_string()))?;
+        if !create {
+            // `search_path` names the ledger's schema: no table there, no ledger.
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT CAST(to_regclass('idcheck_meta') AS TEXT)")
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| open_error(e.to_string()))?;
+            if found.is_none() {
+                return Err(LedgerError::Missing { location });
+            }
+        }
         let record_pool = pools.connect_lazy_with(options.options([("synchronous_commit", "off")]));
         Ok(Self {
             pool,

@@ -72,25 +72,61 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
     }
 }
 
+/// A new file only its owner can read and write, whatever the umask.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// `dir` and its missing parents, those made here readable by their owner only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// SQLite's `SQLITE_BUSY` (5): another connection holds the lock.
 fn is_locked(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("5"))
 }
 
 impl SqliteStore {
-    pub(crate) async fn open(path: &Path) -> Result<Self, LedgerError> {
+    /// Opens the file at `path`; with `create`, makes it first when missing: mode 0600 (its
+    /// `-wal` and `-shm` files take the same), in directories made 0700.
+    pub(crate) async fn open(path: &Path, create: bool) -> Result<Self, LedgerError> {
         let location = path.display().to_string();
         let open_error = |reason: String| LedgerError::Open {
             location: location.clone(),
             reason,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+        if !create && !path.exists() {
+            return Err(LedgerError::Missing { location });
+        }
+        if create {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                private_dir(dir).map_err(|e| open_error(e.to_string()))?;
+            }
+            match private_file(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(open_error(e.to_string())),
+            }
         }
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(|e| open_error(e.to_string()))?
             .filename(path)
-            .create_if_missing(true)
+            .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             // WAL with NORMAL survives a killed process (what "never pay twice" needs); only
             // a power loss can drop the last commits.

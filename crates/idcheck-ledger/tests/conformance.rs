@@ -1026,7 +1026,10 @@ async fn a_shared_rate_limit_holds_in_every_window(backend: Backend) {
     starts.sort();
     // Any six consecutive starts span at least a second: no window holds more than five.
     for six in starts.windows(6) {
-        assert!(six[5].saturating_sub(six[0]) >= Duration::from_secs(1), "{starts:?}");
+        assert!(
+            six[5].saturating_sub(six[0]) >= Duration::from_secs(1),
+            "{starts:?}"
+        );
     }
     // Eleven starts at five a second take two seconds and a little, not much more.
     assert!(starts[10] < Duration::from_secs(4), "{starts:?}");

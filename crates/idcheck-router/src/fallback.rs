@@ -215,7 +215,7 @@ impl Fallback {
             route.cached |= reused;
             route
                 .tried
-                .push(RouteStep::new(provider.id(), outcome, billing));
+                .push(RouteStep::new(provider.id(), outcome, billing).from_ledger(reused));
             let next = match &result {
                 // The ledger could not record this call: nothing more is sent for this
                 // request while it cannot.

@@ -2,11 +2,11 @@
 //! ledger), health, readiness, metrics and the OpenAPI document.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Extension, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use idcheck_core::{
     FaceImage, FaceImageParser, IdKind, IdNumber, Mobile, Name, PhotoPayload, RegionStatus,
@@ -31,52 +31,6 @@ fn reply(status: StatusCode, body: &Value) -> Response {
 
 fn problem(status: StatusCode, message: &str) -> Response {
     reply(status, &json!({ "error": message }))
-}
-
-/// Runs a `/v1` handler: authenticates, times, counts and logs (route, status, client and
-/// latency only).
-async fn guarded<F, Fut>(
-    service: &Service,
-    route: &'static str,
-    headers: &HeaderMap,
-    f: F,
-) -> Response
-where
-    F: FnOnce(Client) -> Fut,
-    Fut: std::future::Future<Output = Response>,
-{
-    let started = Instant::now();
-    let client = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| service.clients.find(token.trim()))
-        .cloned();
-    let (response, name) = match client {
-        Some(client) => {
-            let name = client.name.clone();
-            (f(client).await, name)
-        }
-        None => (
-            problem(
-                StatusCode::UNAUTHORIZED,
-                "missing or unknown bearer token (Authorization: Bearer <token>)",
-            ),
-            String::new(),
-        ),
-    };
-    let took = started.elapsed();
-    let status = response.status().as_u16();
-    service.metrics.request(route, status, took);
-    tracing::info!(
-        target: "idcheck::request",
-        route,
-        status,
-        client = name.as_str(),
-        latency_ms = took.as_secs_f64() * 1000.0,
-        "request"
-    );
-    response
 }
 
 /// `GET /healthz`: alive.
@@ -127,62 +81,54 @@ struct ValidateBody {
 
 /// `POST /v1/validate`: what each field says, or why it is invalid. Free: no ledger, no
 /// vendor. The answer tells the caller what a number encodes and is never logged.
-pub(crate) async fn validate(
-    State(service): State<Arc<Service>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    guarded(&service, "/v1/validate", &headers, |_client| async move {
-        let body: ValidateBody = match serde_json::from_slice(&body) {
-            Ok(body) => body,
-            Err(e) => return bad_json(&e),
-        };
-        if body.id.is_none() && body.name.is_none() && body.mobile.is_none() && body.photo.is_none()
-        {
-            return problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "give at least one of id, name, mobile, photo",
-            );
-        }
-        let mut out = serde_json::Map::new();
-        if let Some(id) = &body.id {
-            out.insert("id".into(), id_fields(IdNumber::parse(id)));
-        }
-        if let Some(name) = &body.name {
-            out.insert(
-                "name".into(),
-                match Name::parse(name) {
-                    Ok(name) => json!({
-                        "valid": true,
-                        "masked": name.masked().to_string(),
-                        "characters": name.char_count(),
-                        "transliterated": name.is_transliterated(),
-                    }),
-                    Err(e) => json!({ "valid": false, "reason": e.to_string() }),
-                },
-            );
-        }
-        if let Some(mobile) = &body.mobile {
-            out.insert(
-                "mobile".into(),
-                match Mobile::parse(mobile) {
-                    Ok(mobile) => json!({
-                        "valid": true,
-                        "masked": mobile.masked().to_string(),
-                        "segment": mobile.segment().prefix(),
-                        "original_carrier": mobile.original_carrier().name_en(),
-                        "kind": mobile.kind().label(),
-                    }),
-                    Err(e) => json!({ "valid": false, "reason": e.to_string() }),
-                },
-            );
-        }
-        if let Some(photo) = &body.photo {
-            out.insert("photo".into(), photo_fields(&parse_photo(photo)));
-        }
-        reply(StatusCode::OK, &Value::Object(out))
-    })
-    .await
+pub(crate) async fn validate(body: Bytes) -> Response {
+    let body: ValidateBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => return bad_json(&e),
+    };
+    if body.id.is_none() && body.name.is_none() && body.mobile.is_none() && body.photo.is_none() {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "give at least one of id, name, mobile, photo",
+        );
+    }
+    let mut out = serde_json::Map::new();
+    if let Some(id) = &body.id {
+        out.insert("id".into(), id_fields(IdNumber::parse(id)));
+    }
+    if let Some(name) = &body.name {
+        out.insert(
+            "name".into(),
+            match Name::parse(name) {
+                Ok(name) => json!({
+                    "valid": true,
+                    "masked": name.masked().to_string(),
+                    "characters": name.char_count(),
+                    "transliterated": name.is_transliterated(),
+                }),
+                Err(e) => json!({ "valid": false, "reason": e.to_string() }),
+            },
+        );
+    }
+    if let Some(mobile) = &body.mobile {
+        out.insert(
+            "mobile".into(),
+            match Mobile::parse(mobile) {
+                Ok(mobile) => json!({
+                    "valid": true,
+                    "masked": mobile.masked().to_string(),
+                    "segment": mobile.segment().prefix(),
+                    "original_carrier": mobile.original_carrier().name_en(),
+                    "kind": mobile.kind().label(),
+                }),
+                Err(e) => json!({ "valid": false, "reason": e.to_string() }),
+            },
+        );
+    }
+    if let Some(photo) = &body.photo {
+        out.insert("photo".into(), photo_fields(&parse_photo(photo)));
+    }
+    reply(StatusCode::OK, &Value::Object(out))
 }
 
 fn bad_json(error: &serde_json::Error) -> Response {
@@ -331,67 +277,62 @@ fn masked_inputs(request: &Request) -> Value {
 /// and recorded in the ledger; invalid input is 422 with the reasons and no vendor call.
 pub(crate) async fn verify(
     State(service): State<Arc<Service>>,
-    headers: HeaderMap,
+    Extension(client): Extension<Client>,
     body: Bytes,
 ) -> Response {
-    let inner = Arc::clone(&service);
-    guarded(&service, "/v1/verify", &headers, |client| async move {
-        let service = inner;
-        let body: VerifyBody = match serde_json::from_slice(&body) {
-            Ok(body) => body,
-            Err(e) => return bad_json(&e),
-        };
-        let request = match parse_request(&body) {
-            Ok(request) => request,
-            Err(reasons) => {
-                return reply(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &json!({ "error": "invalid input: nothing was sent", "fields": reasons }),
-                );
-            }
-        };
-        let check = request.check();
-        if !client.checks.contains(check) {
+    let body: VerifyBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => return bad_json(&e),
+    };
+    let request = match parse_request(&body) {
+        Ok(request) => request,
+        Err(reasons) => {
+            return reply(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &json!({ "error": "invalid input: nothing was sent", "fields": reasons }),
+            );
+        }
+    };
+    let check = request.check();
+    if !client.checks.contains(check) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            &format!("client {} may not ask for {check} checks", client.name),
+        );
+    }
+    let mut policy = ClaimPolicy::default()
+        .fresh(body.fresh)
+        .for_client(client.name.clone());
+    if let Some(limit) = client.daily_budget_milli_yuan {
+        // Each vendor call reserves its price before it is claimed, on the ledger's
+        // clock and day; a call that may have been billed keeps its reservation.
+        policy = policy.within(
+            Budget::new(client.name.clone(), limit)
+                .with_day_offset(service.limits.budget_day_offset_secs),
+        );
+    }
+    // The route runs on its own task: past the deadline the caller gets 504, and the call
+    // still ends and is recorded.
+    let routing = {
+        let service = Arc::clone(&service);
+        let request = request.clone();
+        service.in_flight.clone().spawn(async move {
+            let routed = service.router.route_with(&request, &policy).await;
+            service.count(&routed);
+            routed
+        })
+    };
+    let routed = match tokio::time::timeout(service.limits.request_deadline, routing).await {
+        Ok(Ok(routed)) => routed,
+        Ok(Err(_)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "the route failed"),
+        Err(_) => {
             return problem(
-                StatusCode::FORBIDDEN,
-                &format!("client {} may not ask for {check} checks", client.name),
+                StatusCode::GATEWAY_TIMEOUT,
+                "past the request deadline; the call goes on and is recorded in the ledger",
             );
         }
-        let mut policy = ClaimPolicy::default()
-            .fresh(body.fresh)
-            .for_client(client.name.clone());
-        if let Some(limit) = client.daily_budget_milli_yuan {
-            // Each vendor call reserves its price before it is claimed, on the ledger's
-            // clock and day; a call that may have been billed keeps its reservation.
-            policy = policy.within(
-                Budget::new(client.name.clone(), limit)
-                    .with_day_offset(service.limits.budget_day_offset_secs),
-            );
-        }
-        // The route runs on its own task: past the deadline the caller gets 504, and the call
-        // still ends and is recorded.
-        let routing = {
-            let service = Arc::clone(&service);
-            let request = request.clone();
-            service.in_flight.clone().spawn(async move {
-                let routed = service.router.route_with(&request, &policy).await;
-                service.count(&routed);
-                routed
-            })
-        };
-        let routed = match tokio::time::timeout(service.limits.request_deadline, routing).await {
-            Ok(Ok(routed)) => routed,
-            Ok(Err(_)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "the route failed"),
-            Err(_) => {
-                return problem(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "past the request deadline; the call goes on and is recorded in the ledger",
-                );
-            }
-        };
-        answer(&request, &routed)
-    })
-    .await
+    };
+    answer(&request, &routed)
 }
 
 fn billing_word(billing: Billing) -> &'static str {
@@ -479,6 +420,13 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
                 "provider": route.tried.last().map(|s| s.provider),
                 "gateway_request_id": error.request_id(),
             });
+            if let Error::UnsupportedCheck { check, .. } = error {
+                body["error"] = format!(
+                    "no vendor this service was started with performs {check} checks: start it with --provider {} as well",
+                    vendors_performing(*check)
+                )
+                .into();
+            }
             if let Error::NotSent {
                 reason: NotSent::BudgetSpent { resets_at_ms, .. },
                 ..
@@ -492,6 +440,17 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
             merge(&mut body, common);
             reply(status, &body)
         }
+    }
+}
+
+/// The vendors that perform `check` (seeds 000–004): what to tell an operator whose service
+/// has none of them.
+pub(crate) const fn vendors_performing(check: Check) -> &'static str {
+    match check {
+        Check::Identity => "idcardcert, idenauthen or checkone",
+        Check::Mobile => "checkphone",
+        Check::Face => "facever",
+        _ => "a vendor that performs it",
     }
 }
 

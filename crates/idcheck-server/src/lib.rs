@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admission;
 mod api;
 mod clients;
 mod metrics;
@@ -61,8 +62,13 @@ pub struct Limits {
     /// A request, body included, must be answered within this (a paid call past it still
     /// ends and is recorded).
     pub request_deadline: Duration,
+    /// A request's body (after its headers) must arrive whole within this.
+    pub body_timeout: Duration,
     /// Connections open at once; more are closed as they arrive.
     pub max_connections: usize,
+    /// Connections open at once from one client address (0: no such cap). Behind a reverse
+    /// proxy every client has the proxy's address: raise it, or cap per client at the proxy.
+    pub max_connections_per_address: usize,
     /// Daily budgets reset at midnight this far east of UTC (default UTC+8, the vendors'
     /// day), by the ledger's clock.
     pub budget_day_offset_secs: i32,
@@ -74,7 +80,9 @@ impl Default for Limits {
             body_bytes: 128 * 1024,
             header_timeout: Duration::from_secs(10),
             request_deadline: api::DEFAULT_DEADLINE,
+            body_timeout: Duration::from_secs(10),
             max_connections: 4096,
+            max_connections_per_address: 64,
             budget_day_offset_secs: idcheck_ledger::VENDOR_DAY_OFFSET_SECS,
         }
     }
@@ -99,6 +107,20 @@ impl Limits {
     #[must_use]
     pub const fn with_budget_day_offset(mut self, offset_secs: i32) -> Self {
         self.budget_day_offset_secs = offset_secs;
+        self
+    }
+
+    /// These limits with bodies due within `timeout` after the headers.
+    #[must_use]
+    pub const fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// These limits with at most `connections` open at once from one address (0: no cap).
+    #[must_use]
+    pub const fn with_max_connections_per_address(mut self, connections: usize) -> Self {
+        self.max_connections_per_address = connections;
         self
     }
 
@@ -160,6 +182,7 @@ pub struct Service {
     prices: HashMap<&'static str, Option<Price>>,
     metrics: metrics::Metrics,
     in_flight: Tracker,
+    free_route_log: std::sync::Mutex<admission::FreeRouteLog>,
 }
 
 impl std::fmt::Debug for Service {
@@ -190,6 +213,7 @@ impl Service {
             prices,
             metrics: metrics::Metrics::default(),
             in_flight: Tracker::default(),
+            free_route_log: std::sync::Mutex::default(),
         }
     }
 
@@ -243,7 +267,8 @@ impl Service {
         if routed.route.cached && routed.route.billed_calls == 0 {
             m.add("idcheck_ledger_reused_total", String::new(), 1.0);
         }
-        for step in &routed.route.tried {
+        // Answers from the ledger were no vendor call.
+        for step in routed.route.tried.iter().filter(|s| !s.reused) {
             let billing = match step.billing {
                 Billing::Billed => "billed",
                 Billing::NotBilled => "not_billed",
@@ -275,9 +300,16 @@ impl Service {
 /// The HTTP routes of `service`, with the body cap and the request deadline.
 pub fn app(service: Arc<Service>) -> axum::Router {
     let limits = service.limits;
-    axum::Router::new()
+    // The token is checked before the body is read, and the body read against a deadline.
+    let v1 = axum::Router::new()
         .route("/v1/validate", post(api::validate))
         .route("/v1/verify", post(api::verify))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&service),
+            admission::admit,
+        ));
+    axum::Router::new()
+        .merge(v1)
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
@@ -302,6 +334,69 @@ pub fn app(service: Arc<Service>) -> axum::Router {
         .with_state(service)
 }
 
+/// Connections open per client address, under a cap.
+struct PerAddress {
+    cap: usize,
+    open: std::sync::Mutex<HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One open connection of an address; counted out when dropped.
+struct Share {
+    of: Arc<PerAddress>,
+    address: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            open: std::sync::Mutex::default(),
+        }
+    }
+
+    /// A share for `address`, unless it already holds the cap.
+    fn enter(this: &Arc<Self>, address: std::net::IpAddr) -> Option<Share> {
+        if this.cap == 0 {
+            return Some(Share {
+                of: Arc::clone(this),
+                address,
+            });
+        }
+        let mut open = this
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(address).or_default();
+        if *count >= this.cap {
+            return None;
+        }
+        *count += 1;
+        Some(Share {
+            of: Arc::clone(this),
+            address,
+        })
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        if self.of.cap == 0 {
+            return;
+        }
+        let mut open = self
+            .of
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
+
 /// Serves `service` on `listener` until `shutdown` completes; then stops accepting, lets the
 /// requests and paid calls in flight end (and be recorded), and returns.
 ///
@@ -318,13 +413,20 @@ pub async fn serve(
     let app = app(service);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::new(limits.max_connections_per_address));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
+                let Ok((stream, peer)) = accepted else {
                     // Out of file descriptors and the like: pause, do not spin.
                     tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                // One address holding many connections (slow or idle) does not starve the
+                // others: past its share, its connections are closed at once.
+                let Some(share) = PerAddress::enter(&per_address, peer.ip()) else {
+                    drop(stream);
                     continue;
                 };
                 let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
@@ -341,6 +443,7 @@ pub async fn serve(
                 tokio::spawn(async move {
                     let _ = connection.await;
                     drop(permit);
+                    drop(share);
                 });
             }
             () = &mut shutdown => break,

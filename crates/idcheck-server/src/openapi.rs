@@ -154,11 +154,14 @@ pub(crate) fn document() -> Value {
             "schemas": {
                 "ValidateRequest": {
                     "type": "object",
+                    "description": "At least one field. Any text is answered (200) with what it says or why it is invalid; null is the same as leaving a field out.",
+                    "minProperties": 1,
+                    "additionalProperties": false,
                     "properties": {
-                        "id": { "type": "string" },
-                        "name": { "type": "string" },
-                        "mobile": { "type": "string" },
-                        "photo": { "type": "string", "description": "base64, or an http(s) URL" }
+                        "id": nullable("string"),
+                        "name": nullable("string"),
+                        "mobile": nullable("string"),
+                        "photo": { "type": ["string", "null"], "description": "base64, or an http(s) URL" }
                     }
                 },
                 "ValidateResponse": {
@@ -172,13 +175,16 @@ pub(crate) fn document() -> Value {
                 },
                 "VerifyRequest": {
                     "type": "object",
+                    "description": "Fields the check does not use are ignored (a mobile for an identity check). Text that is not a valid ID number, name, mobile or photo is 422, with each field's reason, and nothing is sent: the checks (a check character, a calendar date) are more than a schema can say.",
                     "required": ["check", "id", "name"],
+                    "additionalProperties": false,
+                    "examples": [{ "check": "identity", "id": "11010519491231002X", "name": "张三" }],
                     "properties": {
                         "check": { "type": "string", "enum": ["identity", "mobile", "face"] },
-                        "id": { "type": "string" },
-                        "name": { "type": "string" },
-                        "mobile": { "type": "string" },
-                        "photo": { "type": "string", "description": "base64 (at most 102,400 characters), or an http(s) URL" },
+                        "id": { "type": "string", "minLength": 1 },
+                        "name": { "type": "string", "minLength": 1 },
+                        "mobile": { "type": ["string", "null"], "description": "required for a mobile check" },
+                        "photo": { "type": ["string", "null"], "description": "required for a face check: base64 (at most 102,400 characters), or an http(s) URL" },
                         "fresh": { "type": "boolean", "description": "do not reuse answers the ledger holds" }
                     }
                 },
@@ -199,9 +205,10 @@ pub(crate) fn document() -> Value {
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ValidateRequest" } } } },
                     "responses": {
                         "200": json_response("per field: valid, or the reason", "ValidateResponse"),
-                        "400": json_response("not the expected JSON", "Error"),
-                        "401": json_response("missing or unknown bearer token", "Error"),
-                        "413": { "description": "body over the cap" },
+                        "400": json_response("not the expected JSON (malformed, a field of the wrong type, an unknown field)", "Error"),
+                        "401": json_response("missing or unknown bearer token (checked before the body is read)", "Error"),
+                        "408": json_response("the body did not arrive within the body timeout", "Error"),
+                        "413": json_response("body over the cap", "Error"),
                         "422": json_response("no field given", "Error")
                     }
                 }
@@ -213,12 +220,14 @@ pub(crate) fn document() -> Value {
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/VerifyRequest" } } } },
                     "responses": {
                         "200": json_response("the verdict", "VerifyResponse"),
-                        "400": json_response("not the expected JSON", "Error"),
-                        "401": json_response("missing or unknown bearer token", "Error"),
+                        "400": json_response("not the expected JSON (malformed, a missing field, a field of the wrong type, an unknown field)", "Error"),
+                        "401": json_response("missing or unknown bearer token (checked before the body is read)", "Error"),
                         "403": json_response("the client may not ask for this check", "Error"),
+                        "408": json_response("the body did not arrive within the body timeout", "Error"),
                         "409": json_response("an earlier call is unresolved or failed billed: not sent again", "VerifyError"),
-                        "413": { "description": "body over the cap" },
-                        "422": json_response("invalid input: nothing was sent", "Error"),
+                        "413": json_response("body over the cap", "Error"),
+                        "422": json_response("invalid input (each field's reason): nothing was sent", "Error"),
+                        "501": json_response("no vendor the service was started with performs this check; the message names the --provider that would", "VerifyError"),
                         "429": json_response("the client's daily budget has no room for the call, or the calls-per-second limit is queued past the deadline: nothing was sent", "VerifyError"),
                         "502": json_response("the vendor or gateway failed", "VerifyError"),
                         "503": json_response("the ledger is unavailable, or the request is in flight elsewhere", "VerifyError"),

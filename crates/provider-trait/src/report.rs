@@ -225,6 +225,9 @@ pub struct RouteStep {
     pub outcome: String,
     /// Whether the call was billed.
     pub billing: Billing,
+    /// Answered from the ledger: no call was made to this provider.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reused: bool,
 }
 
 impl RouteStep {
@@ -235,7 +238,15 @@ impl RouteStep {
             provider,
             outcome,
             billing,
+            reused: false,
         }
+    }
+
+    /// This step, answered from the ledger (no call made).
+    #[must_use]
+    pub const fn from_ledger(mut self, yes: bool) -> Self {
+        self.reused = yes;
+        self
     }
 }
 

@@ -191,7 +191,7 @@ impl Replica {
         extra: &[&str],
         env: &[(&str, String)],
     ) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+        let mut child = crate::common::idcheck_command()
             .args([
                 "serve",
                 "--listen",

@@ -7,9 +7,25 @@ pub(crate) mod fleet;
 use std::io::{BufRead as _, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 
+/// The `idcheck` binary as a command whose home is an empty directory of this test process
+/// (the real one is never touched: no ledger, no key file there), with no XDG overrides.
+pub(crate) fn idcheck_command() -> Command {
+    let home = std::env::temp_dir().join(format!("idcheck-test-home-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&home);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idcheck"));
+    command
+        .env("HOME", home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("IDCHECK_LEDGER")
+        .env_remove("IDCHECK_LEDGER_KEY");
+    command
+}
+
 /// Runs `idcheck` with `args`, feeding `stdin` if given.
 pub(crate) fn idcheck(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idcheck"))
+    let mut child = idcheck_command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
