@@ -316,9 +316,16 @@ async fn bad_ledgers_keys_and_flags_are_refused_before_any_call() {
     let good = dir.join("ledger.sqlite").display().to_string();
     let base = sandbox.base_url();
     let args = batch_args("people.csv", &base, "out.jsonl");
-    // Make the ledger with one key ...
-    let made = wait(idcheck(&dir, &good, &["ledger", "stats"]).spawn().unwrap()).await;
+    // Make the ledger with one key (a batch of nobody valid: nothing is sent) ...
+    std::fs::write(dir.join("nobody.csv"), "id,name\n123,张三\n").unwrap();
+    let made = wait(
+        idcheck(&dir, &good, &batch_args("nobody.csv", &base, "nobody.jsonl"))
+            .spawn()
+            .unwrap(),
+    )
+    .await;
     assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    assert!(std::path::Path::new(&good).exists());
     // ... and open it with another.
     let mut wrong_key = idcheck(&dir, &good, &args);
     wrong_key.env("IDCHECK_LEDGER_KEY", "ff".repeat(32));
