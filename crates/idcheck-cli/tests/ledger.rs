@@ -319,9 +319,13 @@ async fn bad_ledgers_keys_and_flags_are_refused_before_any_call() {
     // Make the ledger with one key (a batch of nobody valid: nothing is sent) ...
     std::fs::write(dir.join("nobody.csv"), "id,name\n123,张三\n").unwrap();
     let made = wait(
-        idcheck(&dir, &good, &batch_args("nobody.csv", &base, "nobody.jsonl"))
-            .spawn()
-            .unwrap(),
+        idcheck(
+            &dir,
+            &good,
+            &batch_args("nobody.csv", &base, "nobody.jsonl"),
+        )
+        .spawn()
+        .unwrap(),
     )
     .await;
     assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
