@@ -282,9 +282,10 @@ impl GatewayClientBuilder {
     pub fn build(self) -> Result<GatewayClient, ConfigError> {
         let http = match self.http {
             Some(http) => http,
+            // The whole call's timeout is the client's own (`send`), not reqwest's: past it, an
+            // answer already received is still read.
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
-                .timeout(self.timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("idcheck/", env!("CARGO_PKG_VERSION")))
                 .build()
@@ -437,43 +438,61 @@ impl GatewayClient {
             provider: call.provider,
             reason,
         })?;
-        let sent = Instant::now();
-        let response = builder
-            .headers(headers)
-            .timeout(inner.timeout)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        let exchange = async {
+            let sent = Instant::now();
+            let response = builder
+                .headers(headers)
+                .send()
+                .await
+                .map_err(|e| transport_error(&e))?;
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            };
+            let request_id = header("x-ca-request-id");
+            let message = header("x-ca-error-message").or_else(|| header("x-ca-error-code"));
+            let span = tracing::Span::current();
+            span.record("status", status);
+            if let Some(id) = &request_id {
+                span.record("request_id", id.as_str());
+            }
+            tracing::debug!(
+                attempt,
+                status,
+                elapsed_ms = elapsed_ms(sent),
+                "gateway answered"
+            );
+            if let Some(error) = gateway_error(status, message.as_deref(), request_id.as_deref()) {
+                return Err(error);
+            }
+            let body = read_capped(response, inner.max_body_bytes, request_id.as_deref()).await?;
+            Ok(GatewayResponse {
+                provider: call.provider,
+                body,
+                request_id,
+                attempts: attempt,
+            })
         };
-        let request_id = header("x-ca-request-id");
-        let message = header("x-ca-error-message").or_else(|| header("x-ca-error-code"));
-        let span = tracing::Span::current();
-        span.record("status", status);
-        if let Some(id) = &request_id {
-            span.record("request_id", id.as_str());
+        tokio::pin!(exchange);
+        tokio::select! {
+            biased;
+            answered = &mut exchange => answered,
+            () = tokio::time::sleep(inner.timeout) => {
+                // Past the timeout, an answer that is already here (it arrived while this
+                // process could not run: paused, starved) is read, not thrown away.
+                tokio::time::timeout(TIMEOUT_GRACE, &mut exchange)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::Transport {
+                            failure: TransportFailure::Timeout,
+                            endpoint: endpoint_of(call.base_url),
+                        })
+                    })
+            }
         }
-        tracing::debug!(
-            attempt,
-            status,
-            elapsed_ms = elapsed_ms(sent),
-            "gateway answered"
-        );
-        if let Some(error) = gateway_error(status, message.as_deref(), request_id.as_deref()) {
-            return Err(error);
-        }
-        let body = read_capped(response, inner.max_body_bytes, request_id.as_deref()).await?;
-        Ok(GatewayResponse {
-            provider: call.provider,
-            body,
-            request_id,
-            attempts: attempt,
-        })
     }
 
     fn headers(
@@ -589,6 +608,19 @@ fn outcome(error: &Error) -> &'static str {
 }
 
 /// `k=v&…`, UTF-8 percent-encoded the way HTML forms are (what the gateway decodes).
+/// How long after its timeout a call may still finish reading an answer that had arrived.
+const TIMEOUT_GRACE: Duration = Duration::from_millis(100);
+
+/// `host:port` of a base URL (never its path or a query).
+fn endpoint_of(base_url: &BaseUrl) -> Option<String> {
+    let url = reqwest::Url::parse(base_url.as_str()).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
 fn encode_params(params: &[(&str, &str)]) -> String {
     let mut serializer = form_urlencoded::Serializer::new(String::with_capacity(64));
     serializer.extend_pairs(params);

@@ -49,7 +49,8 @@ pub enum OutputError {
 pub struct OutputFile {
     path: PathBuf,
     temporary: PathBuf,
-    writer: Option<BufWriter<File>>,
+    writer: BufWriter<File>,
+    committed: bool,
     /// Held until the end: the lock against another run writing the same output, and its
     /// file (removed at the end, while still held).
     lock: (File, PathBuf),
@@ -121,20 +122,15 @@ impl OutputFile {
         Ok(Self {
             path: path.to_owned(),
             temporary,
-            writer: Some(BufWriter::with_capacity(64 * 1024, file)),
+            writer: BufWriter::with_capacity(64 * 1024, file),
+            committed: false,
             lock,
         })
     }
 
     /// Where the rows go until the commit.
-    ///
-    /// # Panics
-    ///
-    /// Never: the writer is only taken by `commit`, which consumes the file.
     pub fn writer(&mut self) -> &mut BufWriter<File> {
-        self.writer
-            .as_mut()
-            .expect("the writer lives until the commit")
+        &mut self.writer
     }
 
     /// The output as given.
@@ -149,26 +145,26 @@ impl OutputFile {
     ///
     /// The disk refused (full, gone): the output is left as it was.
     pub fn commit(mut self) -> Result<(), OutputError> {
-        let writer = self.writer.take().expect("committed once");
+        use std::io::Write as _;
         let temporary = self.temporary.clone();
         let io_error = |source| OutputError::Io {
             path: temporary.clone(),
             source,
         };
-        let file = writer.into_inner().map_err(|e| io_error(e.into_error()))?;
-        file.sync_all().map_err(io_error)?;
-        drop(file);
+        self.writer.flush().map_err(io_error)?;
+        self.writer.get_ref().sync_all().map_err(io_error)?;
         std::fs::rename(&self.temporary, &self.path).map_err(|source| OutputError::Io {
             path: self.path.clone(),
             source,
         })?;
+        self.committed = true;
         Ok(())
     }
 }
 
 impl Drop for OutputFile {
     fn drop(&mut self) {
-        if self.writer.is_some() {
+        if !self.committed {
             // Not committed: the output stays as it was.
             let _ = std::fs::remove_file(&self.temporary);
         }
@@ -235,10 +231,10 @@ fn lock_beside(dir: &Path, name: &str) -> Result<(File, PathBuf), LockError> {
     }
     for _ in 0..100 {
         let file = options.open(&path).map_err(LockError::Io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(LockError::Held),
-            Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
+        match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
+            Ok(true) => {}
+            Ok(false) => return Err(LockError::Held),
+            Err(e) => return Err(LockError::Io(e)),
         }
         let still_there = match (file.metadata(), std::fs::metadata(&path)) {
             (Ok(ours), Ok(now)) => same_file(&ours, &now),

@@ -280,7 +280,7 @@ pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String
     let ledger = Ledger::open(&location, key)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(with_lease_from_env(ledger))
+    with_lease_from_env(ledger)
 }
 
 /// The ledger at `--ledger`, `IDCHECK_LEDGER` or the default file, only if it exists: neither
@@ -297,24 +297,29 @@ pub(crate) async fn open_existing_ledger(location: Option<&str>) -> Result<Ledge
     };
     let opened = Ledger::open_existing(&location, key).await;
     match (opened, missing_key) {
-        (Err(e @ idcheck::ledger::LedgerError::Missing { .. }), _) => Err(e.to_string()),
+        (Ok(ledger), None) => with_lease_from_env(ledger),
+        (Err(e @ idcheck::ledger::LedgerError::Missing { .. }), _) | (Err(e), None) => {
+            Err(e.to_string())
+        }
         (_, Some(no_key)) => Err(no_key.to_string()),
-        (Ok(ledger), None) => Ok(with_lease_from_env(ledger)),
-        (Err(e), None) => Err(e.to_string()),
     }
 }
 
-/// [`ENV_LEDGER_LEASE`] applied, when set to a number of seconds.
-fn with_lease_from_env(mut ledger: Ledger) -> Ledger {
-    if let Some(lease) = std::env::var(ENV_LEDGER_LEASE)
+/// [`ENV_LEDGER_LEASE`] applied, when set: seconds, 0.1 to 86,400.
+fn with_lease_from_env(ledger: Ledger) -> Result<Ledger, String> {
+    let Ok(text) = std::env::var(ENV_LEDGER_LEASE) else {
+        return Ok(ledger);
+    };
+    let seconds = text
+        .trim()
+        .parse::<f64>()
         .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
-    {
-        let lease = Duration::from_secs_f64(lease);
-        ledger = ledger.with_lease(lease).with_wait(lease + lease / 2);
-    }
-    ledger
+        .filter(|s| (0.1..=86_400.0).contains(s))
+        .ok_or_else(|| {
+            format!("{ENV_LEDGER_LEASE} must be a number of seconds from 0.1 to 86400")
+        })?;
+    let lease = Duration::from_secs_f64(seconds);
+    Ok(ledger.with_lease(lease).with_wait(lease + lease / 2))
 }
 
 fn summarise_phase1(counts: Counts, unit_price: Option<Price>) {

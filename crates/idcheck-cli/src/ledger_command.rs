@@ -177,7 +177,8 @@ async fn act_on(ledger: &Ledger, action: &Action, json: bool) -> Result<u8, Stri
                 Some(day) => day
                     .and_hms_opt(0, 0, 0)
                     .map_or(0, |t| t.and_utc().timestamp_millis()),
-                None => chrono::Utc::now().timestamp_millis() - 30 * 24 * 3600 * 1000,
+                // The last 30 days by the ledger's clock, which every process shares.
+                None => ledger.now_ms().await.map_err(failed)? - 30 * 24 * 3600 * 1000,
             };
             let usage = ledger.usage(since_ms, *by_client).await.map_err(failed)?;
             for day in &usage {

@@ -31,7 +31,7 @@ mod verify_command;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use idcheck::provider::{Check, Price};
 use idcheck::{DEFAULT_MAX_BASE64_LEN, DEFAULT_MIN_SIDE, FaceImageParser};
 
@@ -39,7 +39,7 @@ use idcheck::{DEFAULT_MAX_BASE64_LEN, DEFAULT_MIN_SIDE, FaceImageParser};
 #[command(
     name = "idcheck",
     version,
-    about = "Chinese real-name verification: offline checks, and paid verification through one vendor"
+    about = "Chinese real-name verification: free offline checks of ID numbers, mobiles, names and photos; paid verification through five vendors with fallback, for one person, a file of people or a service, each person paid for once"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -241,6 +241,19 @@ enum Command {
         #[command(subcommand)]
         action: ledger_command::Action,
     },
+    /// Print a shell completion script: `idcheck completions bash > /etc/bash_completion.d/idcheck`
+    /// (or zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (idcheck.1 and one per command) into a directory, or print
+    /// idcheck.1 without one: `idcheck man DIR && man DIR/idcheck.1`.
+    Man {
+        /// Where to write the pages (created if missing).
+        dir: Option<PathBuf>,
+    },
     /// Serve the five vendors and the gateway on loopback, answering from a registry of
     /// synthetic people: try `verify` and `batch` with `--base-url` without paying.
     Sandbox(sandbox_command::Args),
@@ -310,6 +323,26 @@ struct LedgerArgs {
     /// IDCHECK_LEDGER_KEY, or the key file in the user's config directory.
     #[arg(long = "ledger", value_name = "PATH|URL", global = true)]
     location: Option<String>,
+}
+
+/// `idcheck man [DIR]`: the manual pages, from the same definitions as `--help`.
+fn manual(dir: Option<&std::path::Path>) -> ExitCode {
+    let command = Cli::command();
+    let written = match dir {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(command, dir))
+            .map(|()| eprintln!("idcheck man: pages written to {}", dir.display())),
+        None => clap_mangen::Man::new(command).render(&mut std::io::stdout()),
+    };
+    match written {
+        // `idcheck man | head`: the reader had enough.
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("idcheck man: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// A UTC offset: `UTC`, `Z`, or `+HH:MM` / `-HH:MM` (`+08:00` is China's, with no daylight
@@ -577,6 +610,12 @@ fn main() -> ExitCode {
             action,
         } => ledger_command::run(ledger.location.as_deref(), &action, json),
         Command::Sandbox(args) => sandbox_command::run(args),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "idcheck", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man { dir } => manual(dir.as_deref()),
         Command::Serve {
             config,
             listen,

@@ -209,3 +209,34 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn completions_and_manual_pages_come_from_the_command_definitions() {
+    for (shell, needle) in [
+        ("bash", "_idcheck()"),
+        ("zsh", "#compdef idcheck"),
+        ("fish", "complete -c idcheck"),
+    ] {
+        let out = idcheck(&["completions", shell], None);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains(needle), "{shell}: {script}");
+        assert!(script.contains("resend-unresolved"), "{shell}");
+    }
+    let dir = std::env::temp_dir().join(format!("idcheck-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = idcheck(&["man", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0));
+    for page in [
+        "idcheck.1",
+        "idcheck-batch.1",
+        "idcheck-serve.1",
+        "idcheck-ledger-resolve.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let batch = std::fs::read_to_string(dir.join("idcheck-batch.1")).unwrap();
+    assert!(batch.contains("qps"), "{batch}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,7 +7,8 @@
 //! - a process whose clock is a minute or a month off (libfaketime) neither re-sends another's
 //!   live calls nor misses the answers it should reuse: times come from the store;
 //! - a paused process (SIGSTOP) is waited for and its late answers kept, and once it is
-//!   paused past its calls' whole life it never sends the claims that lapsed meanwhile;
+//!   paused past its calls' whole life it never sends the claims that lapsed meanwhile, nor
+//!   spends its stale rate slots at once (on PostgreSQL: see `mod paused`);
 //! - a budget is a cap even when calls time out, and across a replica a day ahead;
 //! - a burst at `--qps` equal to the gateway's limit (counted in any one-second window) is
 //!   never throttled, across replicas;
@@ -554,6 +555,109 @@ async fn a_burst_at_the_gateway_qps_is_never_throttled(store: Store) {
     );
 }
 
+async fn a_paused_batch_does_not_burst_past_the_qps_when_it_resumes(store: Store) {
+    let sandbox = sandbox(SandboxConfig {
+        qps: Some(5),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let series = if store == Store::Sqlite { 24 } else { 25 };
+    let everyone = people(series, 45);
+    let dir = workdir("faults", &format!("qps-pause-{store:?}"));
+    std::fs::write(dir.join("a.csv"), csv(&everyone[..30])).unwrap();
+    std::fs::write(dir.join("b.csv"), csv(&everyone[30..])).unwrap();
+    let (ledger, _schema) = ledger_at(&dir, store, "faults_qps_pause");
+    let base = sandbox.base_url();
+    let flags = ["--qps", "5", "--concurrency", "16"];
+    // The first batch holds start slots for its claims, then sleeps through them.
+    let paused = batch(
+        &dir,
+        &base,
+        &ledger,
+        "a.csv",
+        &[&flags[..], &["--output", "a.jsonl"]].concat(),
+        &[],
+    )
+    .spawn()
+    .unwrap();
+    until(Duration::from_secs(20), || sandbox.started() >= 5).await;
+    signal(&paused, "STOP");
+    let other = run(batch(
+        &dir,
+        &base,
+        &ledger,
+        "b.csv",
+        &[&flags[..], &["--output", "b.jsonl"]].concat(),
+        &[],
+    ))
+    .await;
+    assert_eq!(other.status.code(), Some(0), "{}", stderr(&other));
+    signal(&paused, "CONT");
+    let paused = finish(paused).await;
+    assert_eq!(paused.status.code(), Some(0), "{}", stderr(&paused));
+    // Resumed, its stale slots were not used all at once.
+    assert_eq!(sandbox.throttled(), 0);
+    assert_eq!(billed(&sandbox, &everyone), vec![1; 45]);
+}
+
+// ---------------------------------------------------------------------------------------
+// A call settled by hand.
+
+/// `idcheck ledger ARGS --ledger LEDGER`.
+fn ledger_command(ledger: &str, args: &[&str]) -> Command {
+    let mut command = common::idcheck_command();
+    command
+        .arg("ledger")
+        .args(args)
+        .args(["--ledger", ledger])
+        .env("IDCHECK_LEDGER_KEY", LEDGER_KEY);
+    command
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_settled_as_billed_is_not_paid_for_again() {
+    let sandbox = sandbox(with_latency(1500)).await;
+    let people = people(26, 3);
+    let dir = workdir("faults", "settled");
+    std::fs::write(dir.join("people.csv"), csv(&people)).unwrap();
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let base = sandbox.base_url();
+    // Timed out after sending: unresolved (the vendor bills them all the same).
+    let first = run(batch(
+        &dir,
+        &base,
+        &ledger,
+        "people.csv",
+        &["--timeout", "1", "--output", "a.jsonl"],
+        &[],
+    ))
+    .await;
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    until(Duration::from_secs(10), || sandbox.billed_total() >= 3).await;
+    let listed = run(ledger_command(&ledger, &["unresolved", "--json"])).await;
+    let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 3, "{}", stderr(&listed));
+    // The user checks the bill: all three were paid for.
+    for id in &ids {
+        let resolved = run(ledger_command(&ledger, &["resolve", id, "--billed"])).await;
+        assert!(resolved.status.success(), "{}", stderr(&resolved));
+    }
+    // A plain run does not pay for them again.
+    let again = run(batch(
+        &dir,
+        &base,
+        &ledger,
+        "people.csv",
+        &["--timeout", "5", "--output", "b.jsonl"],
+        &[],
+    ))
+    .await;
+    assert_eq!(billed(&sandbox, &people), vec![1; 3], "{}", stderr(&again));
+}
+
 // ---------------------------------------------------------------------------------------
 // A PostgreSQL restart under `serve`.
 
@@ -672,6 +776,44 @@ async fn serve_through_a_postgres_restart_never_calls_a_paid_call_not_sent() {
             .all(|id| counts.get(id).copied().unwrap_or(0) == 1),
         "{counts:?}"
     );
+
+    // Down longer than recording is tried: the paid answers still go out, marked unrecorded,
+    // and are recorded once the database is back; asked again, they are reused.
+    let later: Vec<String> = people(27, 6).into_iter().map(|(id, _)| id).collect();
+    let started_before = sandbox.started();
+    let requests = {
+        let (base, token, later) = (replica.base.clone(), token.clone(), later.clone());
+        tokio::spawn(async move { verify_all(&[base], &token, &later).await })
+    };
+    until(Duration::from_secs(10), || {
+        sandbox.started() >= started_before + 6
+    })
+    .await;
+    relay.restart(Duration::from_secs(5));
+    let answers = requests.await.unwrap();
+    let counts = sandbox.billed_by_person();
+    for ((status, body), id) in answers.iter().zip(&later) {
+        if counts.get(id).copied().unwrap_or(0) == 1 {
+            assert_eq!(*status, 200, "{body}");
+            assert!(body.contains("\"billed_calls\":1"), "{body}");
+        }
+    }
+    assert!(
+        answers
+            .iter()
+            .any(|(_, body)| body.contains("\"recorded\":false")),
+        "{answers:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = verify_all(std::slice::from_ref(&replica.base), &token, &later).await;
+    assert!(again.iter().all(|(s, _)| *s == 200), "{again:?}");
+    let counts = sandbox.billed_by_person();
+    assert!(
+        later
+            .iter()
+            .all(|id| counts.get(id).copied().unwrap_or(0) == 1),
+        "{counts:?}"
+    );
     drop(replica);
 }
 
@@ -701,9 +843,30 @@ macro_rules! on_both_stores {
 on_both_stores!(
     a_clock_a_minute_ahead_does_not_resend_live_calls,
     a_clock_a_month_ahead_still_reuses_answers,
-    a_paused_batch_is_waited_for_and_its_late_answers_kept,
-    a_paused_batch_never_sends_claims_that_lapsed,
     a_budget_is_a_cap_when_calls_time_out,
     a_replica_a_day_ahead_shares_the_budget_day,
     a_burst_at_the_gateway_qps_is_never_throttled,
 );
+
+// A process stopped (SIGSTOP) in the instant it writes holds a SQLite file's write lock, and
+// every other process on the file waits for it (SQLite's design: one writer, file locks): so
+// the pauses are proved where processes share a server, PostgreSQL. The lease and send-gate
+// logic they prove is the same code for every store.
+mod paused {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_paused_batch_is_waited_for_and_its_late_answers_kept() {
+        super::a_paused_batch_is_waited_for_and_its_late_answers_kept(Store::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_paused_batch_never_sends_claims_that_lapsed() {
+        super::a_paused_batch_never_sends_claims_that_lapsed(Store::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_paused_batch_does_not_burst_past_the_qps_when_it_resumes() {
+        super::a_paused_batch_does_not_burst_past_the_qps_when_it_resumes(Store::Postgres).await;
+    }
+}

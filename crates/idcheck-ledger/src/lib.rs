@@ -160,6 +160,13 @@ impl Call {
     }
 }
 
+/// The end of a call that the store could not take yet.
+#[derive(Debug)]
+struct Unrecorded {
+    call: Call,
+    end: CallEnd,
+}
+
 /// A holder's own deadline for sending a claimed call: its lease as last confirmed by the
 /// store, on this process's boot clock (which counts a paused or suspended process's time),
 /// measured from before the statement that confirmed it — so it ends no later than the lease
@@ -299,6 +306,8 @@ pub struct Ledger {
     holder: String,
     /// Claims made: each gets a holder token of its own.
     claims: std::sync::atomic::AtomicU64,
+    /// Ends of calls the store could not take when they ended, written when it can.
+    unrecorded: std::sync::Mutex<Vec<Unrecorded>>,
     lease: Duration,
     wait: Duration,
     max_age: Duration,
@@ -323,6 +332,11 @@ fn millis(duration: Duration) -> i64 {
 fn duration_ms(ms: i64) -> Duration {
     Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
+
+/// How many times a start slot that came too late is given up for another before the call
+/// starts anyway (a store that is always slower than the spacing margin must not stall calls:
+/// the gateway's throttling costs nothing but a retry).
+const SLOT_RETAKES: u32 = 5;
 
 /// How long a claim or a record is tried again when the store fails (connections broken by a
 /// database restart fail one by one, each on its next use, and are replaced).
@@ -387,6 +401,7 @@ impl Ledger {
             location,
             holder: format!("{}-{}", std::process::id(), key::hex(&nonce)),
             claims: std::sync::atomic::AtomicU64::new(0),
+            unrecorded: std::sync::Mutex::new(Vec::new()),
             lease: DEFAULT_LEASE,
             wait: DEFAULT_WAIT,
             max_age: DEFAULT_MAX_AGE,
@@ -440,6 +455,14 @@ impl Ledger {
     #[must_use]
     pub const fn max_call(&self) -> Duration {
         self.max_call
+    }
+
+    fn has_unrecorded(&self) -> bool {
+        !self
+            .unrecorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty()
     }
 
     /// The entry key of `request`.
@@ -555,11 +578,17 @@ impl Ledger {
             max_call_ms: millis(self.max_call),
             reservation: None,
         };
+        if self.has_unrecorded() {
+            self.record_unrecorded().await;
+        }
         let first_try_boot_ms = clock::boot_ms();
         let give_up = tokio::time::Instant::now() + STORE_RETRY_FOR;
         let mut wait = Duration::from_millis(10);
         loop {
-            match self.claim_rounds(claim.clone(), policy, since).await {
+            match self
+                .claim_rounds(claim.clone(), policy, since, first_try_boot_ms)
+                .await
+            {
                 Err(LedgerError::Unavailable(e)) => {
                     if tokio::time::Instant::now() + wait > give_up {
                         return Err(LedgerError::Unavailable(e));
@@ -607,6 +636,7 @@ impl Ledger {
         mut claim: NewClaim,
         policy: &ClaimPolicy,
         since: Since,
+        first_try_boot_ms: i64,
     ) -> Result<(Claim, Option<i64>), LedgerError> {
         let mut seen_at = None;
         // Several rounds only when other holders keep changing the entry under us.
@@ -670,6 +700,11 @@ impl Ledger {
                 continue;
             };
             seen_at = Some(open.now_ms);
+            if open.state == CallState::Claimed && open.holder == claim.holder {
+                // This claim's own, gone in before a reply that was lost.
+                let adopted = self.adopt(open.id, claim.holder, policy, first_try_boot_ms);
+                return Ok((adopted, seen_at));
+            }
             match open.state {
                 CallState::Claimed if !open.lapsed() => {
                     let retry_in = duration_ms(open.lease_until_ms - open.now_ms + 1);
@@ -850,10 +885,41 @@ impl Ledger {
                 }
             }
         };
+        let finished = self
+            .retrying(|| self.store.finish(call.id.0, &call.holder, &end))
+            .await;
+        match finished {
+            Ok(Finished::Lost) => Err(LedgerError::Lost(format!("call {}", call.id))),
+            Ok(_) => {
+                if end.billing == Billing::NotBilled && call.reserved {
+                    self.give_back(call.id).await;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Kept, and written as soon as the store answers again (before this ledger's
+                // next claim, or when it is closed): meanwhile the call stays claimed, then
+                // unresolved, never re-sent silently.
+                self.unrecorded
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(Unrecorded { call, end });
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `step` again while the store is unavailable (broken connections are replaced as
+    /// they fail), for [`STORE_RETRY_FOR`] at most.
+    async fn retrying<T, F, Fut>(&self, mut step: F) -> Result<T, LedgerError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, LedgerError>>,
+    {
         let give_up = tokio::time::Instant::now() + STORE_RETRY_FOR;
         let mut wait = Duration::from_millis(10);
-        let finished = loop {
-            match self.store.finish(call.id.0, &call.holder, &end).await {
+        loop {
+            match step().await {
                 Err(LedgerError::Unavailable(e)) => {
                     if tokio::time::Instant::now() + wait > give_up {
                         return Err(LedgerError::Unavailable(e));
@@ -861,23 +927,48 @@ impl Ledger {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_millis(500));
                 }
-                other => break other?,
+                other => return other,
             }
-        };
-        if finished == Finished::Lost {
-            return Err(LedgerError::Lost(format!("call {}", call.id)));
         }
-        if end.billing == Billing::NotBilled && call.reserved {
-            self.give_back(call.id).await;
-        }
-        Ok(())
     }
 
-    /// Gives back the budget reservation a call holds, once.
-    async fn give_back(&self, call: CallId) {
-        if let Ok(Some(reservation)) = self.store.take_reservation(call.0).await {
-            self.refund(&reservation).await;
+    /// Writes the ends of calls whose recording failed earlier, each once now; those that
+    /// still fail stay for the next time.
+    async fn record_unrecorded(&self) {
+        let pending = std::mem::take(
+            &mut *self
+                .unrecorded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut still = Vec::new();
+        for pending in pending {
+            match self
+                .store
+                .finish(pending.call.id.0, &pending.call.holder, &pending.end)
+                .await
+            {
+                Ok(Finished::Lost) => {}
+                Ok(_) => {
+                    if pending.end.billing == Billing::NotBilled && pending.call.reserved {
+                        self.give_back(pending.call.id).await;
+                    }
+                }
+                Err(_) => still.push(pending),
+            }
         }
+        if !still.is_empty() {
+            self.unrecorded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(still);
+        }
+    }
+
+    /// Gives back the budget reservation a call holds, once; a failure leaves the budget
+    /// under-spent, never over.
+    async fn give_back(&self, call: CallId) {
+        let _ = self.retrying(|| self.store.give_back(call.0)).await;
     }
 
     /// Gives a claimed call back without sending it (nothing was sent), with its budget
@@ -905,9 +996,10 @@ impl Ledger {
         self.store.calls_in(CallState::Unresolved).await
     }
 
-    /// Settles an unresolved call on the user's word: billed (it counts in reports) or not
-    /// (its budget reservation, if any, goes back to the client). Either way the request may
-    /// then be sent again. `false` when no unresolved call has that id.
+    /// Settles an unresolved call on the user's word: billed (it counts in reports, and the
+    /// request is not sent again unless fresh answers are asked for: it was paid for) or not
+    /// (its budget reservation, if any, goes back to the client, and the request may be sent
+    /// again). `false` when no unresolved call has that id.
     ///
     /// # Errors
     ///
@@ -930,18 +1022,33 @@ impl Ledger {
             } else {
                 "resolved by hand: not billed".to_owned()
             },
-            answer: None,
+            // Paid for, with no answer kept: the request is not sent again (as after a billed
+            // error) unless fresh answers are asked for.
+            answer: billed
+                .then(|| {
+                    json(&StoredAnswer {
+                        verdict: None,
+                        face: None,
+                        carrier: None,
+                        raw_code: None,
+                        raw_message: None,
+                        vendor_request_id: None,
+                        gateway_request_id: None,
+                        notes: Vec::new(),
+                        error: Some(
+                            "resolved by hand as billed; no answer was kept (ask for a fresh one to pay again)"
+                                .to_owned(),
+                        ),
+                    })
+                })
+                .transpose()?,
             gateway_request_id: None,
             vendor_request_id: None,
         };
         self.store.expire_stale().await?;
         let resolved = self.store.resolve(call.0, &end).await?;
         if resolved && !billed {
-            if let Some(reservation) = self.store.take_reservation(call.0).await? {
-                self.store
-                    .refund_budget(&reservation.client, reservation.day, reservation.amount)
-                    .await?;
-            }
+            self.retrying(|| self.store.give_back(call.0)).await?;
         }
         Ok(resolved)
     }
@@ -1053,19 +1160,38 @@ impl Ledger {
         // At most ~1.05 s: representable.
         #[allow(clippy::cast_possible_truncation)]
         let interval_us = spacing_us.ceil() as i64;
-        match self
-            .store
-            .take_slot(name, interval_us, millis(max_wait))
-            .await?
-        {
-            Some(wait_ms) => {
-                if wait_ms > 0 {
-                    tokio::time::sleep(duration_ms(wait_ms)).await;
+        // How late a start may be and still keep every window within the limit: the margin
+        // the slots are spaced by.
+        #[allow(clippy::cast_possible_truncation)]
+        let tolerance_ms = (1000.0 * RATE_SPACING_MARGIN) as i64;
+        for attempt in 0..=SLOT_RETAKES {
+            let asked_at = clock::boot_ms();
+            let Some(wait_ms) = self
+                .store
+                .take_slot(name, interval_us, millis(max_wait))
+                .await?
+            else {
+                return Ok(false);
+            };
+            // Never early: the slot is `wait_ms` after the store's now, which was no earlier
+            // than the question was asked and no later than the answer came.
+            let start_at = clock::boot_ms().saturating_add(wait_ms);
+            loop {
+                let now = clock::boot_ms();
+                if now >= start_at {
+                    break;
                 }
-                Ok(true)
+                tokio::time::sleep(duration_ms(start_at - now)).await;
             }
-            None => Ok(false),
+            // Too late — the process was paused, or the store answered slowly — and this start
+            // could crowd a later slot into its window: that slot is left unused, another
+            // taken.
+            let late_by = clock::boot_ms() - asked_at.saturating_add(wait_ms);
+            if late_by <= tolerance_ms || attempt == SLOT_RETAKES {
+                return Ok(true);
+            }
         }
+        Ok(true)
     }
 
     /// Closes the store: SQLite folds its write-ahead log into the file (so the file alone
@@ -1075,6 +1201,7 @@ impl Ledger {
     ///
     /// The store failed.
     pub async fn close(&self) -> Result<(), LedgerError> {
+        self.record_unrecorded().await;
         self.store.close().await
     }
 

@@ -5,8 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::LedgerError;
 use crate::record::{
-    CallEnd, CallRecord, CallState, NewClaim, OpenCall, Reservation, Stats, billing_str,
-    parse_billing,
+    CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats, billing_str, parse_billing,
 };
 use crate::store::{AnswerRow, Claimed, Finished, Reserved, Since, Step, Store};
 
@@ -172,6 +171,7 @@ impl Store for MemoryStore {
                 .map(|r| OpenCall {
                     id: r.id,
                     state: r.state,
+                    holder: r.claim.holder.clone(),
                     lease_until_ms: r.lease_until_ms,
                     settle_at_ms: r.lease_until_ms.saturating_add(r.claim.max_call_ms),
                     ended: r.ended_at_ms.is_some(),
@@ -256,7 +256,9 @@ impl Store for MemoryStore {
                 return Finished::Lost;
             };
             let recorded_answer = row.state == CallState::Answered
-                && row.end.as_ref().is_some_and(|e| e.answer.is_some());
+                && row.end.as_ref().is_some_and(|e| {
+                    e.answer.is_some() && !e.outcome.starts_with("resolved by hand")
+                });
             let billed_by_hand = row.state == CallState::Answered
                 && row
                     .end
@@ -332,11 +334,23 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn take_reservation(&self, id: i64) -> Result<Option<Reservation>, LedgerError> {
+    async fn give_back(&self, id: i64) -> Result<bool, LedgerError> {
         Ok(self.with(|s| {
-            s.calls
+            let Some(reservation) = s
+                .calls
                 .get_mut(&id)
                 .and_then(|r| r.claim.reservation.take())
+            else {
+                return false;
+            };
+            if let Some(used) = s.counters.get_mut(&(
+                "budget".to_owned(),
+                reservation.client.clone(),
+                reservation.day,
+            )) {
+                *used = (*used - reservation.amount).max(0);
+            }
+            true
         }))
     }
 

@@ -333,10 +333,12 @@ pub(crate) struct Reservation {
 
 /// The open (claimed or unresolved) call of an entry and target, as the store's clock sees
 /// it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct OpenCall {
     pub(crate) id: i64,
     pub(crate) state: CallState,
+    /// Whose claim it is (a claim's own token).
+    pub(crate) holder: String,
     pub(crate) lease_until_ms: i64,
     /// When its whole possible life is over (lease, then its longest call).
     pub(crate) settle_at_ms: i64,

@@ -81,7 +81,7 @@ impl Statements {
                  UNION ALL SELECT 'claim', id, claimed_at, lease_until, NULL FROM claimed"
             )),
             open_call: sql(
-                "SELECT id, state, lease_until, lease_until + max_call_ms AS settle_at, \
+                "SELECT id, state, holder, lease_until, lease_until + max_call_ms AS settle_at, \
                  ended_at, {now} AS now_ms FROM idcheck_calls \
                  WHERE entry = $2 AND target = $3 AND state IN ('claimed', 'unresolved')",
             ),
@@ -106,14 +106,16 @@ impl Statements {
                  OR ($4 = 'released' AND state = 'resent') THEN $4 ELSE state END, \
                  ended_at = {now}, billing = $5, cost_milli = $6, outcome = $7, answer = $8, \
                  gateway_request_id = $9, vendor_request_id = $10 \
-                 WHERE id = $2 AND holder = $3 AND NOT (state = 'answered' AND answer IS NOT NULL) \
+                 WHERE id = $2 AND holder = $3 \
+                 AND NOT (state = 'answered' AND answer IS NOT NULL \
+                 AND outcome NOT LIKE 'resolved by hand%') \
                  AND NOT (state = 'answered' AND billing = 'billed' AND $4 <> 'answered')"),
             // Only a live lease is extended: once lapsed, another holder may act on it.
             renew: sql("UPDATE idcheck_calls SET lease_until = {now} + $4 \
                  WHERE id = $2 AND holder = $3 AND state = 'claimed' AND lease_until >= {now}"),
             resolve: sql(
                 "UPDATE idcheck_calls SET state = $3, ended_at = {now}, billing = $4, \
-                 cost_milli = $5, outcome = $6 WHERE id = $2 AND state = 'unresolved'",
+                 cost_milli = $5, outcome = $6, answer = $7 WHERE id = $2 AND state = 'unresolved'",
             ),
             purge: sql("DELETE FROM idcheck_calls \
                  WHERE state IN ('answered', 'released', 'resent') AND ended_at < {now} - $2"),
@@ -165,6 +167,10 @@ pub(crate) const COUNTER: &str =
 pub(crate) const META_INSERT: &str =
     "INSERT INTO idcheck_meta (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 pub(crate) const META_GET: &str = "SELECT value FROM idcheck_meta WHERE name = $1";
+/// The schema version and the key's check value, in one read.
+pub(crate) const META_BOTH: &str = "SELECT \
+    (SELECT value FROM idcheck_meta WHERE name = 'schema_version') AS version, \
+    (SELECT value FROM idcheck_meta WHERE name = 'key_check') AS key_check";
 /// Raises the stored schema version (never lowers it).
 pub(crate) const META_RAISE_VERSION: &str = "UPDATE idcheck_meta SET value = $1 \
     WHERE name = 'schema_version' AND CAST(value AS BIGINT) < CAST($1 AS BIGINT)";
@@ -265,6 +271,22 @@ macro_rules! sql_store {
             $($own)*
 
             async fn init(&self, key_check: &str) -> Result<(), LedgerError> {
+                // A ledger that is already current is opened without a write (a writer that
+                // holds the lock elsewhere does not hold up opening).
+                if let Ok((Some(version), Some(stored))) =
+                    sqlx::query_as::<$db, (Option<String>, Option<String>)>(crate::sql::META_BOTH)
+                        .fetch_one(&self.pool)
+                        .await
+                {
+                    if version == crate::sql::SCHEMA_VERSION.to_string() {
+                        if stored != key_check {
+                            return Err(LedgerError::WrongKey {
+                                location: self.location.clone(),
+                            });
+                        }
+                        return Ok(());
+                    }
+                }
                 self.migrate().await?;
                 let pool = &self.pool;
                 sqlx::query(crate::sql::META_INSERT)
@@ -307,6 +329,7 @@ macro_rules! sql_store {
                     Ok(OpenCall {
                         id: row.try_get("id")?,
                         state: CallState::parse(&row.try_get::<String, _>("state")?)?,
+                        holder: row.try_get("holder")?,
                         lease_until_ms: row.try_get("lease_until")?,
                         settle_at_ms: row.try_get("settle_at")?,
                         ended: row.try_get::<Option<i64>, _>("ended_at")?.is_some(),
@@ -463,30 +486,33 @@ macro_rules! sql_store {
                     .bind(billing)
                     .bind(cost)
                     .bind(&end.outcome)
+                    .bind(end.answer.as_deref())
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn take_reservation(
-                &self,
-                id: i64,
-            ) -> Result<Option<crate::record::Reservation>, LedgerError> {
-                // Read to the end: the update is committed only then (SQLite).
-                let rows = sqlx::query_as::<$db, (String, i64, i64)>(
+            async fn give_back(&self, id: i64) -> Result<bool, LedgerError> {
+                let mut transaction = self.pool.begin().await?;
+                // Read to the end: within the transaction, committed below.
+                let taken = sqlx::query_as::<$db, (String, i64, i64)>(
                     crate::sql::TAKE_RESERVATION,
                 )
                 .bind(id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *transaction)
                 .await?;
-                Ok(rows
-                    .into_iter()
-                    .next()
-                    .map(|(client, day, amount)| crate::record::Reservation {
-                        client,
-                        day,
-                        amount,
-                    }))
+                let Some((client, day, amount)) = taken.into_iter().next() else {
+                    return Ok(false);
+                };
+                sqlx::query(crate::sql::REFUND)
+                    .bind("budget")
+                    .bind(client)
+                    .bind(day)
+                    .bind(amount)
+                    .execute(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+                Ok(true)
             }
 
             async fn latest_answer(

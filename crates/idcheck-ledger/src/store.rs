@@ -8,7 +8,7 @@
 //! fails in the store itself, whichever process or machine tries it.
 
 use crate::LedgerError;
-use crate::record::{CallEnd, CallRecord, CallState, NewClaim, OpenCall, Reservation, Stats};
+use crate::record::{CallEnd, CallRecord, CallState, NewClaim, OpenCall, Stats};
 
 /// A recorded answer row: id, when it ended, the stored answer's JSON.
 pub(crate) type AnswerRow = (i64, i64, String);
@@ -137,9 +137,10 @@ pub(crate) trait Store: std::fmt::Debug + Send + Sync {
     /// `unresolved` → `answered` (billed) or `released` on the user's word; `false` when no
     /// unresolved call has that id.
     async fn resolve(&self, id: i64, end: &CallEnd) -> Result<bool, LedgerError>;
-    /// Takes the budget reservation off a call, once (a second take finds none): what to
-    /// give back to the client's budget.
-    async fn take_reservation(&self, id: i64) -> Result<Option<Reservation>, LedgerError>;
+    /// Gives a call's budget reservation back to its client's budget, once: the call's
+    /// reservation is marked given back and the counter lowered in one transaction, so trying
+    /// again after an unknown outcome never gives it back twice. `false` when it held none.
+    async fn give_back(&self, id: i64) -> Result<bool, LedgerError>;
     /// Deletes ended calls that ended more than `age_ms` ago; unresolved and claimed calls
     /// stay.
     async fn purge(&self, age_ms: i64) -> Result<u64, LedgerError>;

@@ -310,13 +310,47 @@ async fn resolving_by_hand_frees_the_request(backend: Backend) {
     );
     assert!(ledger.resolve(id, true).await.unwrap());
     assert!(!ledger.resolve(id, false).await.unwrap(), "only once");
-    let call = send(&ledger, &request).await;
+    // Settled as billed: paid for, so not sent again (as after a billed error) ...
+    let claim = ledger
+        .claim(&request, &target(), &ClaimPolicy::default())
+        .await
+        .unwrap();
+    let Claim::Reused(reused) = claim else {
+        panic!("{claim:?}")
+    };
+    assert_eq!(reused.answer.verdict, None);
+    assert!(
+        reused
+            .answer
+            .error
+            .unwrap()
+            .contains("resolved by hand as billed")
+    );
+    // ... unless fresh answers are asked for.
+    let claim = ledger
+        .claim(&request, &target(), &ClaimPolicy::default().fresh(true))
+        .await
+        .unwrap();
+    let Claim::Send(call) = claim else {
+        panic!("{claim:?}")
+    };
     ledger
         .record(call, &request, &answer(Verdict::Match), None)
         .await
         .unwrap();
     let stats = ledger.stats().await.unwrap();
     assert_eq!(stats.billed, 2, "the hand-resolved call counts as billed");
+    // Settled as not billed: sent again.
+    let other = person(OTHER_ID);
+    let call = send(&ledger, &other).await;
+    let id = call.id();
+    ledger.record(call, &other, &broken, None).await.unwrap();
+    assert!(ledger.resolve(id, false).await.unwrap());
+    let claim = ledger
+        .claim(&other, &target(), &ClaimPolicy::default())
+        .await
+        .unwrap();
+    assert!(matches!(claim, Claim::Send(_)), "{claim:?}");
 }
 
 async fn a_billed_error_is_not_paid_again(backend: Backend) {

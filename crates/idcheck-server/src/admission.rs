@@ -122,7 +122,7 @@ async fn read_then_run(
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
             let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                .is_some_and(<dyn std::error::Error>::is::<http_body_util::LengthLimitError>);
             return if too_large {
                 refusal(
                     StatusCode::PAYLOAD_TOO_LARGE,

@@ -128,7 +128,9 @@ pub enum NotSent {
         detail: String,
     },
     /// The client's daily budget has no room for this call: nothing was sent.
-    #[error("the daily budget of client {client} is spent; it resets at the next day's start")]
+    #[error(
+        "the daily budget of client {client} has no room for this call (spent, or held by calls in flight or of unknown billing); it resets at the next day's start"
+    )]
     BudgetSpent {
         /// The client whose budget it is.
         client: String,
