@@ -39,7 +39,7 @@ def id_number(rng: random.Random) -> str:
     kind = rng.random()
     if kind < 0.06:  # foreigners' permanent residence ID: 9, province, nationality
         body = f"9{rng.choice(['11', '31', '44', '99'])}{rng.choice(['840', '156', '999', '392'])}"
-        body += _birthday(rng) + f"{rng.randint(0, 99):02d}"
+        body += _birthday(rng) + f"{rng.randint(0, 999):03d}"
     elif kind < 0.16:  # 15-digit first generation
         code = rng.choice(ADDRESS_CODES)
         digits = code + f"{rng.randint(0, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 31):02d}"

@@ -57,6 +57,10 @@ def test_no_error_message_over_a_corpus_holds_four_digits_of_its_input() -> None
     # The core reports an impossible birthday with its date ("1949-02-30 is not a calendar
     # date"): another change removes those digits from that message; until it lands, that one
     # code is left out here, and only that one.
+    #
+    # Strict mode names the address code (and the year it was abolished): the first six
+    # digits, which the masked number shows anyway. Those are taken out of the message before
+    # it is checked; the digits a mask hides (birthday, sequence) must never appear.
     checked = 0
     for text in id_numbers(5000, seed=5):
         try:
@@ -65,7 +69,11 @@ def test_no_error_message_over_a_corpus_holds_four_digits_of_its_input() -> None
             if error.code == "impossible_date":
                 continue
             checked += 1
-            assert not (digit_runs(str(error)) & digit_runs(text)), (error.code, str(error))
+            message = str(error)
+            if error.code in ("unknown_region", "born_after_region_abolished"):
+                message = re.sub(r"address code \d{6}", "", message)
+                message = re.sub(r"abolished in \d{4}", "", message)
+            assert not (digit_runs(message) & digit_runs(text)), (error.code, str(error))
     for text in mobiles(3000, seed=6):
         try:
             idcheck.parse_mobile(text)

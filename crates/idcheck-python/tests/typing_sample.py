@@ -8,6 +8,8 @@ import datetime
 from decimal import Decimal
 from typing import Optional
 
+import pandas as pd
+
 import idcheck
 import idcheck.testing
 
@@ -30,6 +32,12 @@ def column(values: list[Optional[str]]) -> int:
     names: list[Optional[str]] = idcheck.check_names(v for v in values if v is not None)
     mobiles: list[Optional[str]] = idcheck.check_mobiles(("13800138000",), accept_data_cards=True)
     return sum(r is None for r in reasons) + len(names) + len(mobiles)
+
+
+def clean(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["id_error"] = idcheck.check_ids(frame["id"])
+    frame["name_error"] = idcheck.check_names(frame["name"])
+    return frame[frame["id_error"].isna() & frame["name_error"].isna()]
 
 
 def verify(sandbox: idcheck.testing.Sandbox, ledger: str) -> Decimal:
