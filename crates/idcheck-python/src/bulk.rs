@@ -65,15 +65,25 @@ enum Texts<'a> {
 
 fn check_all<'py, E, F>(values: &Bound<'py, PyAny>, check: F) -> PyResult<Bound<'py, PyList>>
 where
-    E: Display + Send,
+    E: Display + Copy + PartialEq + Send,
     F: Fn(&str) -> Result<(), E> + Sync,
 {
     let py = values.py();
     let list = as_list(values)?;
     let count = list.len();
-    let invalid: Vec<(usize, E)> = if let Some(bytes) = joined(&list)? {
-        let text = utf8(&bytes)?;
-        py.detach(|| run(&Texts::Joined { text, count }, &check))
+    let joined = joined(&list)?;
+    let checked: Option<Vec<Checked>> = if let Some(bytes) = &joined {
+        let text = utf8(bytes)?;
+        py.detach(|| {
+            // Only when no value held a line break are the lines the values.
+            (text.bytes().filter(|&b| b == b'\n').count() + 1 == count.max(1))
+                .then(|| run(&Texts::Joined { text, count }, &check))
+        })
+    } else {
+        None
+    };
+    let checked = if let Some(checked) = checked {
+        checked
     } else {
         let (buffer, spans) = item_by_item(&list)?;
         let texts = Texts::Spans {
@@ -84,22 +94,89 @@ where
     };
     let none = PyList::new(py, [py.None()])?;
     let answer = none.as_sequence().repeat(count)?.cast_into::<PyList>()?;
-    let mut reasons: HashMap<String, Bound<'py, PyString>> = HashMap::new();
-    let mut message = String::new();
-    for (index, error) in invalid {
-        message.clear();
-        std::fmt::Write::write_fmt(&mut message, format_args!("{error}"))
-            .map_err(|_| PyValueError::new_err("formatting a reason failed"))?;
-        let reason = if let Some(reason) = reasons.get(message.as_str()) {
-            reason.clone()
-        } else {
-            let reason = PyString::new(py, &message);
-            reasons.insert(message.clone(), reason.clone());
-            reason
-        };
-        answer.set_item(index, reason)?;
+    // One string object per distinct reason, whichever thread found it.
+    let mut reasons: HashMap<&str, Bound<'py, PyString>> = HashMap::new();
+    for part in &checked {
+        let shared: Vec<Bound<'py, PyString>> = part
+            .reasons
+            .iter()
+            .map(|text| {
+                reasons
+                    .entry(text.as_str())
+                    .or_insert_with(|| PyString::new(py, text))
+                    .clone()
+            })
+            .collect();
+        for &(index, reason) in &part.invalid {
+            answer.set_item(part.first + index, &shared[reason as usize])?;
+        }
     }
     Ok(answer)
+}
+
+/// What one thread found: the invalid items (index from `first`, reason) and the texts of
+/// its reasons, each once.
+struct Checked {
+    first: usize,
+    invalid: Vec<(usize, u32)>,
+    reasons: Vec<String>,
+}
+
+/// How many recent distinct errors a thread compares a new one with before formatting it.
+const RECENT: usize = 64;
+
+/// Collects a thread's invalid items. An error equal to a recent one reuses its reason
+/// without formatting it again (a column's errors repeat: a few check characters, lengths).
+struct Collector<E> {
+    invalid: Vec<(usize, u32)>,
+    reasons: Vec<String>,
+    by_text: HashMap<String, u32>,
+    recent: Vec<(E, u32)>,
+    next_slot: usize,
+}
+
+impl<E: Display + Copy + PartialEq> Collector<E> {
+    fn new() -> Self {
+        Self {
+            invalid: Vec::new(),
+            reasons: Vec::new(),
+            by_text: HashMap::new(),
+            recent: Vec::with_capacity(RECENT),
+            next_slot: 0,
+        }
+    }
+
+    fn push(&mut self, index: usize, error: E) {
+        let reason = if let Some(&(_, reason)) = self.recent.iter().find(|(e, _)| *e == error) {
+            reason
+        } else {
+            let text = error.to_string();
+            let reason = if let Some(&reason) = self.by_text.get(&text) {
+                reason
+            } else {
+                let reason = u32::try_from(self.reasons.len()).unwrap_or(u32::MAX);
+                self.reasons.push(text.clone());
+                self.by_text.insert(text, reason);
+                reason
+            };
+            if self.recent.len() < RECENT {
+                self.recent.push((error, reason));
+            } else {
+                self.recent[self.next_slot] = (error, reason);
+                self.next_slot = (self.next_slot + 1) % RECENT;
+            }
+            reason
+        };
+        self.invalid.push((index, reason));
+    }
+
+    fn finish(self, first: usize) -> Checked {
+        Checked {
+            first,
+            invalid: self.invalid,
+            reasons: self.reasons,
+        }
+    }
 }
 
 /// The values as a list: a list as it is; a pandas or polars Series (or a `NumPy` array)
@@ -130,8 +207,8 @@ fn as_list<'py>(values: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
     }
 }
 
-/// `"\n".join(list).encode("utf-8", "replace")`, when every item is a `str` and none holds a
-/// line break; None otherwise.
+/// `"\n".join(list).encode("utf-8", "replace")` when every item is a `str`; None otherwise.
+/// (Whether a value held a line break is counted in Rust, with the GIL released.)
 fn joined<'py>(list: &Bound<'py, PyList>) -> PyResult<Option<Bound<'py, PyBytes>>> {
     let py = list.py();
     let joined = match PyString::new(py, "\n").call_method1("join", (list,)) {
@@ -140,10 +217,6 @@ fn joined<'py>(list: &Bound<'py, PyList>) -> PyResult<Option<Bound<'py, PyBytes>
         Err(e) if e.is_instance_of::<PyTypeError>(py) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let breaks: usize = joined.call_method1("count", ("\n",))?.extract()?;
-    if breaks + 1 != list.len().max(1) {
-        return Ok(None);
-    }
     // A lone surrogate cannot be UTF-8: it becomes `?`, which no rule accepts.
     Ok(Some(
         joined
@@ -189,10 +262,10 @@ fn is_missing(item: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(ty.name()?.to_cow()? == "NAType" && ty.module()?.to_cow()?.starts_with("pandas"))
 }
 
-/// The invalid items' indexes and errors, in order.
-fn run<E, F>(texts: &Texts<'_>, check: &F) -> Vec<(usize, E)>
+/// Every item checked, on every core for a large column: one [`Checked`] per piece, in order.
+fn run<E, F>(texts: &Texts<'_>, check: &F) -> Vec<Checked>
 where
-    E: Send,
+    E: Display + Copy + PartialEq + Send,
     F: Fn(&str) -> Result<(), E> + Sync,
 {
     let count = match texts {
@@ -204,75 +277,89 @@ where
     } else {
         1
     };
+    // Several pieces a thread, taken in turn: a thread on a busy core takes fewer.
+    let pieces = if threads == 1 { 1 } else { threads * 16 };
     match texts {
         Texts::Joined { text, count } => {
             if *count == 0 {
                 return Vec::new();
             }
-            let chunks = split_lines(text, threads);
-            let parts: Vec<(usize, Vec<(usize, E)>)> = if chunks.len() == 1 {
-                vec![lines(text, check)]
-            } else {
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = chunks
-                        .iter()
-                        .map(|chunk| scope.spawn(move || lines(chunk, check)))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                        .collect()
+            let chunks = split_lines(text, pieces);
+            let parts = in_parallel(chunks.len(), threads, |n| lines(chunks[n], check));
+            let mut first = 0;
+            parts
+                .into_iter()
+                .map(|(lines, collector)| {
+                    let checked = collector.finish(first);
+                    first += lines;
+                    checked
                 })
-            };
-            let mut offset = 0;
-            let mut invalid = Vec::new();
-            for (lines, errors) in parts {
-                invalid.extend(errors.into_iter().map(|(i, e)| (offset + i, e)));
-                offset += lines;
-            }
-            invalid
+                .collect()
         }
         Texts::Spans { text, spans } => {
-            let per_thread = spans.len().div_ceil(threads).max(1);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = spans
-                    .chunks(per_thread)
-                    .enumerate()
-                    .map(|(n, chunk)| {
-                        scope.spawn(move || {
-                            let mut invalid = Vec::new();
-                            for (i, span) in chunk.iter().enumerate() {
-                                if let Err(e) = check(&text[span.clone()]) {
-                                    invalid.push((n * per_thread + i, e));
-                                }
-                            }
-                            invalid
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
+            let per_piece = spans.len().div_ceil(pieces).max(1);
+            let chunks: Vec<&[Range<usize>]> = spans.chunks(per_piece).collect();
+            in_parallel(chunks.len(), threads, |n| {
+                let mut collector = Collector::new();
+                for (i, span) in chunks[n].iter().enumerate() {
+                    if let Err(e) = check(&text[span.clone()]) {
+                        collector.push(i, e);
+                    }
+                }
+                collector.finish(n * per_piece)
             })
         }
     }
 }
 
-/// Each line of `text` checked: how many lines, and the invalid ones (index within `text`).
-fn lines<E, F>(text: &str, check: &F) -> (usize, Vec<(usize, E)>)
+/// `work(0..pieces)` on `threads` threads (this one among them), each taking the next piece
+/// when done with one; the results in piece order.
+fn in_parallel<T: Send>(pieces: usize, threads: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if threads <= 1 || pieces <= 1 {
+        return (0..pieces).map(work).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let worker = || {
+        let mut done = Vec::new();
+        loop {
+            let piece = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if piece >= pieces {
+                return done;
+            }
+            done.push((piece, work(piece)));
+        }
+    };
+    let mut all: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+        let mut all = worker();
+        for helper in helpers {
+            all.extend(
+                helper
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+        }
+        all
+    });
+    all.sort_unstable_by_key(|(piece, _)| *piece);
+    all.into_iter().map(|(_, result)| result).collect()
+}
+
+/// Each line of `text` checked: how many lines, and what was invalid (index within `text`).
+fn lines<E, F>(text: &str, check: &F) -> (usize, Collector<E>)
 where
+    E: Display + Copy + PartialEq,
     F: Fn(&str) -> Result<(), E>,
 {
-    let mut invalid = Vec::new();
+    let mut collector = Collector::new();
     let mut count = 0;
     for (i, line) in text.split('\n').enumerate() {
         if let Err(e) = check(line) {
-            invalid.push((i, e));
+            collector.push(i, e);
         }
         count = i + 1;
     }
-    (count, invalid)
+    (count, collector)
 }
 
 /// `text` cut into about `parts` pieces at line breaks (the breaks themselves dropped).
