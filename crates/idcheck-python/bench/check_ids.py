@@ -70,6 +70,29 @@ def main() -> None:
     ours_one = best(args.rounds, lambda: [idcheck.check_ids(ids[i : i + 1000]) for i in range(0, min(args.count, 200_000), 1000)])
     print(f"  in chunks of 1,000       {ours_one / min(args.count, 200_000) * 1e9:8.1f} ns/ID")
 
+    try:
+        import pandas as pd
+
+        series = pd.Series(ids)
+        t = best(args.rounds, lambda: idcheck.check_ids(series))
+        print(f"  from a pandas Series     {t / args.count * 1e9:8.1f} ns/ID  (pandas {pd.__version__}, dtype {series.dtype})")
+    except ImportError:
+        pass
+    try:
+        import polars as pl
+
+        pseries = pl.Series(ids)
+        t = best(args.rounds, lambda: idcheck.check_ids(pseries))
+        print(f"  from a polars Series     {t / args.count * 1e9:8.1f} ns/ID  (polars {pl.__version__})")
+    except ImportError:
+        pass
+    mobiles = [f"1{rng_digit}{i:09d}"[:11] for i, rng_digit in zip(range(args.count), "38593765" * (args.count // 8 + 1))]
+    t = best(args.rounds, lambda: idcheck.check_mobiles(mobiles))
+    print(f"idcheck.check_mobiles      {t:8.3f} s  {t / args.count * 1e9:8.1f} ns/mobile")
+    names = ["张三", "欧阳娜娜", "阿卜杜·热合曼", "王小明", "张 三"] * (args.count // 5)
+    t = best(args.rounds, lambda: idcheck.check_names(names))
+    print(f"idcheck.check_names        {t:8.3f} s  {t / len(names) * 1e9:8.1f} ns/name")
+
     sample = ids[: args.sample] if args.sample else ids
     try:
         from stdnum.cn import ric

@@ -94,3 +94,22 @@ def test_setup_errors(sandbox: idcheck.testing.Sandbox, ledger_path: str, tmp_pa
     assert getattr(refused.value, "result").fatal and "wrong-code" not in str(refused.value)
     wrong.close()
     assert sandbox.billed_total() == 0
+
+
+def test_ctrl_c_lets_the_calls_in_flight_finish_and_a_rerun_pays_only_the_rest(ledger_path: str) -> None:
+    import os
+    import signal
+    import threading
+
+    with idcheck.testing.Sandbox(latency=0.2) as slow:
+        options = dict(vendors=["idcardcert"], base_url=slow.base_url, appcode=slow.appcode, ledger=ledger_path, concurrency=2, rate=0)
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            idcheck.batch(PEOPLE_CSV, **options)  # type: ignore[arg-type]
+        timer.join()
+        paid = slow.billed_total()
+        assert 1 <= paid < 11  # stopped early, the calls in flight answered
+        rest = idcheck.batch(PEOPLE_CSV, **options)  # type: ignore[arg-type]
+        assert rest.from_ledger == paid and rest.billed_calls == 11 - paid
+        assert set(slow.billed_by_person().values()) == {1}
