@@ -278,7 +278,7 @@ where
         1
     };
     // Several pieces a thread, taken in turn: a thread on a busy core takes fewer.
-    let pieces = if threads == 1 { 1 } else { threads * 16 };
+    let pieces = if threads == 1 { 1 } else { threads * 64 };
     match texts {
         Texts::Joined { text, count } => {
             if *count == 0 {
