@@ -227,3 +227,20 @@ def test_ctrl_c_interrupts_a_blocking_call_and_the_call_is_still_recorded(ledger
             answer = verifier.verify_identity(*ZHANG_SAN)
             assert answer.verdict == "match" and answer.billed_calls == 0
         assert slow.billed_by_person() == {ZHANG_SAN[0]: 1}
+
+
+def test_a_postgresql_ledger_is_shared_too(sandbox: idcheck.testing.Sandbox) -> None:
+    # Like the ledger crate's own tests: IDCHECK_TEST_POSTGRES (default the local server), a
+    # schema of its own; the test fails, rather than skips, when the server is unreachable.
+    import secrets
+
+    base = os.environ.get("IDCHECK_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
+    url = f"{base}{'&' if '?' in base else '?'}schema=py_{secrets.token_hex(6)}"
+    first = make(sandbox, url, "idcardcert")
+    second = make(sandbox, url, "idcardcert")
+    assert "postgres" in first.ledger
+    assert not first.verify_identity(*ZHANG_SAN).reused
+    assert second.verify_identity(*ZHANG_SAN).reused
+    first.close()
+    second.close()
+    assert sandbox.billed_by_person() == {ZHANG_SAN[0]: 1}
