@@ -383,7 +383,35 @@ fn split_lines(text: &str, parts: usize) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_lines;
+    use super::{Collector, RECENT, in_parallel, split_lines};
+
+    #[test]
+    fn equal_errors_share_one_reason_and_every_item_keeps_its_place() {
+        let mut collector = Collector::new();
+        // More distinct errors than the recent list holds, each seen twice, far apart.
+        let distinct = u32::try_from(RECENT * 2).unwrap();
+        let errors: Vec<u32> = (0..distinct).chain(0..distinct).collect();
+        for (index, error) in errors.iter().enumerate() {
+            collector.push(index, *error);
+        }
+        let checked = collector.finish(7);
+        assert_eq!(checked.first, 7);
+        assert_eq!(checked.reasons.len(), RECENT * 2);
+        for (at, &(index, reason)) in checked.invalid.iter().enumerate() {
+            assert_eq!(index, at);
+            assert_eq!(checked.reasons[reason as usize], errors[at].to_string());
+        }
+    }
+
+    #[test]
+    fn pieces_come_back_in_order() {
+        for threads in [1, 2, 3] {
+            for pieces in [0, 1, 2, 17, 128] {
+                let done = in_parallel(pieces, threads, |n| n * 10);
+                assert_eq!(done, (0..pieces).map(|n| n * 10).collect::<Vec<_>>());
+            }
+        }
+    }
 
     #[test]
     fn splitting_keeps_every_line_once() {

@@ -53,6 +53,13 @@ pub(crate) fn price_of(vendor: &str, value: &Bound<'_, PyAny>) -> PyResult<Price
     } else {
         value.str()?.to_string()
     };
+    parse_yuan(&text)
+        .map(Price::from_milli_yuan)
+        .ok_or_else(invalid)
+}
+
+/// `0.07`, `1`, `.5`, `2.125` (yuan, at most three decimal places) as thousandths of a yuan.
+fn parse_yuan(text: &str) -> Option<u32> {
     let text = text.trim();
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty() && fraction.is_empty()
@@ -60,19 +67,15 @@ pub(crate) fn price_of(vendor: &str, value: &Bound<'_, PyAny>) -> PyResult<Price
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !fraction.bytes().all(|b| b.is_ascii_digit())
     {
-        return Err(invalid());
+        return None;
     }
     let whole: u32 = if whole.is_empty() {
         0
     } else {
-        whole.parse().map_err(|_| invalid())?
+        whole.parse().ok()?
     };
-    let fraction: u32 = format!("{fraction:0<3}").parse().map_err(|_| invalid())?;
-    whole
-        .checked_mul(1000)
-        .and_then(|w| w.checked_add(fraction))
-        .map(Price::from_milli_yuan)
-        .ok_or_else(invalid)
+    let fraction: u32 = format!("{fraction:0<3}").parse().ok()?;
+    whole.checked_mul(1000)?.checked_add(fraction)
 }
 
 /// The ledger location: as given, else `IDCHECK_LEDGER`, else the user's default file.
@@ -781,5 +784,31 @@ impl VerifyResult {
             if self.reused { "True" } else { "False" }
         );
         repr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_yuan;
+
+    #[test]
+    fn yuan_to_thousandths() {
+        for (text, milli) in [
+            ("0.07", Some(70)),
+            ("0.070", Some(70)),
+            ("1", Some(1000)),
+            (".5", Some(500)),
+            (" 2.125 ", Some(2125)),
+            ("0", Some(0)),
+            ("0.0701", None),
+            ("-1", None),
+            ("1e-2", None),
+            ("", None),
+            (".", None),
+            ("NaN", None),
+            ("4294968", None),
+        ] {
+            assert_eq!(parse_yuan(text), milli, "{text:?}");
+        }
     }
 }
