@@ -32,6 +32,19 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 
 
 @pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Python's own Ctrl-C handler (raise KeyboardInterrupt), whatever this process inherited:
+    a process started in the background by a non-interactive shell ignores SIGINT."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
 def sandbox() -> Iterator[idcheck.testing.Sandbox]:
     with idcheck.testing.Sandbox() as running:
         yield running

@@ -96,7 +96,7 @@ def test_setup_errors(sandbox: idcheck.testing.Sandbox, ledger_path: str, tmp_pa
     assert sandbox.billed_total() == 0
 
 
-def test_ctrl_c_lets_the_calls_in_flight_finish_and_a_rerun_pays_only_the_rest(ledger_path: str) -> None:
+def test_ctrl_c_lets_the_calls_in_flight_finish_and_a_rerun_pays_only_the_rest(ledger_path: str, ctrl_c: None) -> None:
     import os
     import signal
     import threading

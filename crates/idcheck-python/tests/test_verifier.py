@@ -211,7 +211,7 @@ def test_repr_shows_no_secret(sandbox: idcheck.testing.Sandbox, ledger_path: str
         verifier.verify_identity(*ZHANG_SAN)
 
 
-def test_ctrl_c_interrupts_a_blocking_call_and_the_call_is_still_recorded(ledger_path: str) -> None:
+def test_ctrl_c_interrupts_a_blocking_call_and_the_call_is_still_recorded(ledger_path: str, ctrl_c: None) -> None:
     if threading.current_thread() is not threading.main_thread():
         pytest.fail("signals are delivered to the main thread only")
     with idcheck.testing.Sandbox(latency=1.0) as slow:
