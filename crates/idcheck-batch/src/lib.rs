@@ -39,6 +39,8 @@ mod plan;
 mod run;
 mod scan;
 mod text;
+mod workbook;
+mod xlsx;
 
 pub use input::{
     ColumnNames, Delimiter, Parsed, Phase1, PhotoSource, RawInputs, Row, load_photo, phase1,
@@ -49,6 +51,8 @@ pub use plan::Plan;
 pub use run::{Answer, Observer, Outcome, Settings, Stop, run};
 pub use scan::{Cells, Counts, PeopleFile, RowView, Rows};
 pub use text::{Decoded, MAX_ROW_BYTES, TextEncoding, read_text};
+pub use workbook::SheetChoice;
+pub use xlsx::{RunSummary, csv_to_xlsx};
 
 /// The hasher of [`foldhash`], for the batch bench's floor loop (which groups rows the way
 /// the engine does); not part of the API.

@@ -10,30 +10,49 @@ use std::path::{Path, PathBuf};
 use idcheck_core::{FaceImage, FaceImageParser, IdNumber, Mobile, Name};
 use provider_trait::{Check, Request};
 
+use calamine::Data;
+
 use crate::dedup::{Dedup, KeyParts, MAX_ROWS, Seen};
 use crate::input::{ColumnNames, Columns, Delimiter, load_photo};
 use crate::text::{
     MAX_ROW_BYTES, Sniffed, TextEncoding, TextReader, open_text, regular_file, sniff,
 };
+use crate::workbook::{self, ROUNDING_SAMPLE, Role, Rounding, Sheet, SheetChoice};
+
+/// How many of a sheet's first non-empty rows are looked at for the header row.
+const HEADER_SEARCH_ROWS: usize = 10;
 
 /// How much decoded text [`PeopleFile::open`] reads to choose the delimiter.
 const DELIMITER_PREFIX: usize = 1 << 20;
 
-/// A CSV file of people, opened for streaming: every byte already checked to be in one
-/// encoding (UTF-8 ± BOM, UTF-16 with a BOM, GB18030/GBK), the delimiter chosen.
+/// A file of people, opened for streaming: a CSV file, every byte already checked to be in
+/// one encoding (UTF-8 ± BOM, UTF-16 with a BOM, GB18030/GBK), the delimiter chosen; or a
+/// workbook (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`, told by its first bytes), one sheet
+/// of it read.
 ///
 /// No `Debug` beyond the path, encoding and delimiter: it reads personal data.
 #[derive(Debug)]
 pub struct PeopleFile {
     path: PathBuf,
-    sniffed: Sniffed,
-    delimiter: Delimiter,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Text {
+        sniffed: Sniffed,
+        delimiter: Delimiter,
+    },
+    Workbook {
+        sheet: Option<SheetChoice>,
+    },
 }
 
 impl PeopleFile {
-    /// Checks the file at `path`: a regular file whose bytes are all in one encoding (read
-    /// once in chunks, in bounded memory). The delimiter is `delimiter`, or the most frequent
-    /// of `,` `;` and tab in the first line of the first MiB ([`Delimiter::detect`]).
+    /// Checks the file at `path`: a regular file, a workbook, or text whose bytes are all in
+    /// one encoding (read once in chunks, in bounded memory). The delimiter is `delimiter`,
+    /// or the most frequent of `,` `;` and tab in the first line of the first MiB
+    /// ([`Delimiter::detect`]).
     ///
     /// # Errors
     ///
@@ -41,6 +60,12 @@ impl PeopleFile {
     /// offset of the first byte in error, never the file's content.
     pub fn open(path: &Path, delimiter: Option<Delimiter>) -> Result<Self, String> {
         regular_file(path)?;
+        if workbook::is_workbook(path) {
+            return Ok(Self {
+                path: path.to_owned(),
+                kind: Kind::Workbook { sheet: None },
+            });
+        }
         let sniffed = sniff(path).map_err(|e| e.message_for(path))?;
         let delimiter = if let Some(delimiter) = delimiter {
             delimiter
@@ -53,9 +78,26 @@ impl PeopleFile {
         };
         Ok(Self {
             path: path.to_owned(),
-            sniffed,
-            delimiter,
+            kind: Kind::Text { sniffed, delimiter },
         })
+    }
+
+    /// For a workbook, the sheet to read (the first by default).
+    ///
+    /// # Errors
+    ///
+    /// The file is not a workbook.
+    pub fn with_sheet(mut self, choice: SheetChoice) -> Result<Self, String> {
+        match &mut self.kind {
+            Kind::Workbook { sheet } => {
+                *sheet = Some(choice);
+                Ok(self)
+            }
+            Kind::Text { .. } => Err(format!(
+                "{} is a text file, not a workbook: it has no sheets to choose",
+                self.path.display()
+            )),
+        }
     }
 
     /// The file's path.
@@ -64,34 +106,81 @@ impl PeopleFile {
         &self.path
     }
 
-    /// The encoding the file is read as.
+    /// Whether the file is a workbook.
+    #[must_use]
+    pub fn is_workbook(&self) -> bool {
+        matches!(self.kind, Kind::Workbook { .. })
+    }
+
+    /// The encoding the file is read as (a workbook's text is Unicode: UTF-8).
     #[must_use]
     pub fn encoding(&self) -> TextEncoding {
-        self.sniffed.encoding
+        match &self.kind {
+            Kind::Text { sniffed, .. } => sniffed.encoding,
+            Kind::Workbook { .. } => TextEncoding::Utf8,
+        }
     }
 
-    /// The character between cells.
+    /// The character between cells (a comma for a workbook, which has cells of its own).
     #[must_use]
     pub fn delimiter(&self) -> Delimiter {
-        self.delimiter
+        match &self.kind {
+            Kind::Text { delimiter, .. } => *delimiter,
+            Kind::Workbook { .. } => Delimiter::Comma,
+        }
     }
 
-    /// Starts phase 1: reads the header row and finds the columns `check` needs. Photo paths
-    /// are relative to the file's directory.
+    /// Starts phase 1: reads the header row and finds the columns `check` needs, then looks
+    /// at the ID column (its first 100,000 rows) for the damage of a spreadsheet that rounded
+    /// it. Photo paths are relative to the file's directory.
     ///
     /// # Errors
     ///
-    /// As [`Rows::new`], or the file cannot be opened again.
+    /// As [`Rows::new`]; the file cannot be opened again; a workbook that cannot be read, or
+    /// has no such sheet.
     pub fn rows(
         &self,
         check: Check,
         columns: &ColumnNames,
         photo_parser: &FaceImageParser,
     ) -> Result<Rows<File>, String> {
-        let text = open_text(&self.path, self.sniffed)
-            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
         let base_dir = self.path.parent().unwrap_or(Path::new("."));
-        Rows::with_reader(text, self.delimiter, check, columns, photo_parser, base_dir)
+        match &self.kind {
+            Kind::Text { sniffed, delimiter } => {
+                let open = || {
+                    open_text(&self.path, *sniffed)
+                        .map_err(|e| format!("cannot read {}: {e}", self.path.display()))
+                };
+                let mut rows =
+                    Rows::with_reader(open()?, *delimiter, check, columns, photo_parser, base_dir)?;
+                // A second reading of the first rows: whether the column was rounded is
+                // known before the first row is judged.
+                let mut sample = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .delimiter(delimiter.byte())
+                    .from_reader(open()?);
+                let mut record = csv::ByteRecord::new();
+                let mut rounding = Rounding::default();
+                for _ in 0..ROUNDING_SAMPLE {
+                    match sample.read_byte_record(&mut record) {
+                        Ok(true) => {}
+                        _ => break,
+                    }
+                    if let Some(Ok(id)) = record.get(rows.columns.id).map(std::str::from_utf8) {
+                        rounding.see(id);
+                    }
+                }
+                rows.rounded = rounding.by_excel();
+                Ok(rows)
+            }
+            Kind::Workbook { sheet } => Rows::from_sheet(
+                workbook::open_sheet(&self.path, sheet.as_ref())?,
+                check,
+                columns,
+                photo_parser,
+                base_dir,
+            ),
+        }
     }
 }
 
@@ -220,8 +309,7 @@ impl RowView<'_> {
 /// Phase 1 over a stream of UTF-8 text, one row at a time ([`Rows::next_row`]); the header
 /// row is read and the columns found when it is made.
 pub struct Rows<R> {
-    csv: csv::Reader<TextReader<R>>,
-    record: csv::ByteRecord,
+    source: Source<R>,
     columns: Columns,
     check: Check,
     photo_parser: FaceImageParser,
@@ -230,6 +318,27 @@ pub struct Rows<R> {
     counts: Counts,
     reason: String,
     parts: Option<Parts>,
+    /// The ID column was rounded by a spreadsheet: no row of it is sent.
+    rounded: bool,
+}
+
+/// Where rows come from.
+enum Source<R> {
+    Csv {
+        csv: csv::Reader<TextReader<R>>,
+        record: csv::ByteRecord,
+    },
+    Sheet(SheetRows),
+}
+
+/// A workbook sheet's rows, their needed cells as text.
+struct SheetRows {
+    sheet: Sheet,
+    /// The header row's index in the sheet's range, and the next row's.
+    header: usize,
+    next: usize,
+    /// The needed cells of the current row as text (id, name, mobile, photo).
+    text: [String; 4],
 }
 
 impl<R> std::fmt::Debug for Rows<R> {
@@ -292,9 +401,27 @@ impl<R: Read> Rows<R> {
         let columns = Columns::find(&headers, check, columns)?;
         let mark = csv.position().byte();
         csv.get_mut().mark(mark);
-        Ok(Self {
-            csv,
-            record: csv::ByteRecord::new(),
+        Ok(Self::over(
+            Source::Csv {
+                csv,
+                record: csv::ByteRecord::new(),
+            },
+            columns,
+            check,
+            photo_parser,
+            base_dir,
+        ))
+    }
+
+    fn over(
+        source: Source<R>,
+        columns: Columns,
+        check: Check,
+        photo_parser: &FaceImageParser,
+        base_dir: &Path,
+    ) -> Self {
+        Self {
+            source,
             columns,
             check,
             photo_parser: *photo_parser,
@@ -303,7 +430,83 @@ impl<R: Read> Rows<R> {
             counts: Counts::default(),
             reason: String::new(),
             parts: None,
-        })
+            rounded: false,
+        }
+    }
+
+    /// Phase 1 over a workbook's sheet: its first non-empty row is the header row.
+    fn from_sheet(
+        sheet: Sheet,
+        check: Check,
+        columns: &ColumnNames,
+        photo_parser: &FaceImageParser,
+        base_dir: &Path,
+    ) -> Result<Self, String> {
+        // The header row: the first non-empty row that names the needed columns, among the
+        // first few (a title row, merged across the columns, often sits above it).
+        let texts = |row: &[Data]| -> Vec<String> {
+            row.iter()
+                .map(|cell| {
+                    workbook::cell_text(cell, Role::Name)
+                        .map(|text| text.trim().to_owned())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let mut candidates = sheet
+            .range
+            .rows()
+            .enumerate()
+            .filter(|(_, row)| row.iter().any(|cell| !matches!(cell, Data::Empty)))
+            .take(HEADER_SEARCH_ROWS);
+        let (first, first_row) = candidates
+            .next()
+            .ok_or_else(|| format!("the sheet {:?} is empty", sheet.name))?;
+        let (header, columns) = match Columns::find(&texts(first_row), check, columns) {
+            Ok(found) => (first, found),
+            Err(first_error) => candidates
+                .find_map(|(at, row)| {
+                    Columns::find(&texts(row), check, columns)
+                        .ok()
+                        .map(|found| (at, found))
+                })
+                .ok_or(first_error)?,
+        };
+        let mut rounding = Rounding::default();
+        for row in sheet.range.rows().skip(header + 1).take(ROUNDING_SAMPLE) {
+            if let Some(Data::String(id)) = row.get(columns.id) {
+                rounding.see(id);
+            }
+        }
+        let mut rows = Self::over(
+            Source::Sheet(SheetRows {
+                sheet,
+                header,
+                next: header + 1,
+                text: Default::default(),
+            }),
+            columns,
+            check,
+            photo_parser,
+            base_dir,
+        );
+        rows.rounded = rounding.by_excel();
+        Ok(rows)
+    }
+
+    /// For a workbook: the sheet read, its place (from 1) and the number of sheets.
+    #[must_use]
+    pub fn sheet(&self) -> Option<(&str, usize, usize)> {
+        match &self.source {
+            Source::Sheet(rows) => Some((&rows.sheet.name, rows.sheet.number, rows.sheet.of)),
+            Source::Csv { .. } => None,
+        }
+    }
+
+    /// Whether the ID column was found rounded by a spreadsheet (none of its rows is sent).
+    #[must_use]
+    pub fn id_column_rounded(&self) -> bool {
+        self.rounded
     }
 
     /// What phase 1 found so far.
@@ -326,43 +529,71 @@ impl<R: Read> Rows<R> {
     /// of people, or a quote never closed), the file changed while it was read, or it has
     /// more than 4,294,967,295 rows. Nothing of the row is in the message.
     pub fn next_row(&mut self) -> Result<Option<RowView<'_>>, String> {
-        let number = self.counts.rows + 1;
-        match self.csv.read_byte_record(&mut self.record) {
-            Ok(true) => {}
-            Ok(false) => return Ok(None),
-            Err(e) => return Err(read_error(self.csv.get_ref(), number, &e)),
-        }
-        let end = self.csv.position().byte();
-        self.csv.get_mut().mark(end);
-        if number > MAX_ROWS {
+        let (number, problem) = match &mut self.source {
+            Source::Csv { csv, record } => {
+                let number = self.counts.rows + 1;
+                match csv.read_byte_record(record) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(None),
+                    Err(e) => return Err(read_error(csv.get_ref(), number, &e)),
+                }
+                let end = csv.position().byte();
+                csv.get_mut().mark(end);
+                (number, None)
+            }
+            Source::Sheet(rows) => {
+                let Some(found) = rows.next_row(&self.columns) else {
+                    return Ok(None);
+                };
+                found
+            }
+        };
+        if self.counts.rows + 1 > MAX_ROWS {
             return Err(format!(
                 "the file has more than {MAX_ROWS} rows: split it into smaller files"
             ));
         }
-        self.counts.rows = number;
-        let record = &self.record;
-        let cell = |column: Option<usize>| -> Result<&str, String> {
-            match column.and_then(|c| record.get(c)) {
-                Some(bytes) => std::str::from_utf8(bytes)
-                    .map(trim)
-                    .map_err(|_| changed(number)),
-                None => Ok(""),
+        self.counts.rows += 1;
+        let cells = match &self.source {
+            Source::Csv { record, .. } => {
+                let cell = |column: Option<usize>| -> Result<&str, String> {
+                    match column.and_then(|c| record.get(c)) {
+                        Some(bytes) => std::str::from_utf8(bytes)
+                            .map(trim)
+                            .map_err(|_| changed(number)),
+                        None => Ok(""),
+                    }
+                };
+                Cells {
+                    id: cell(Some(self.columns.id))?,
+                    name: cell(Some(self.columns.name))?,
+                    mobile: cell(self.columns.mobile)?,
+                    photo: cell(self.columns.photo)?,
+                }
             }
-        };
-        let cells = Cells {
-            id: cell(Some(self.columns.id))?,
-            name: cell(Some(self.columns.name))?,
-            mobile: cell(self.columns.mobile)?,
-            photo: cell(self.columns.photo)?,
+            Source::Sheet(rows) => Cells {
+                id: rows.text[0].trim(),
+                name: rows.text[1].trim(),
+                mobile: rows.text[2].trim(),
+                photo: rows.text[3].trim(),
+            },
         };
         self.reason.clear();
-        self.parts = parse_row(
-            &cells,
-            self.check,
-            &self.photo_parser,
-            &self.base_dir,
-            &mut self.reason,
-        );
+        self.parts = if self.rounded {
+            self.reason.push_str(workbook::ROUNDED_COLUMN);
+            None
+        } else if let Some(problem) = problem {
+            self.reason.push_str(&problem);
+            None
+        } else {
+            parse_row(
+                &cells,
+                self.check,
+                &self.photo_parser,
+                &self.base_dir,
+                &mut self.reason,
+            )
+        };
         let status = match &self.parts {
             None => {
                 self.counts.rejected += 1;
@@ -398,6 +629,50 @@ impl<R: Read> Rows<R> {
             cells,
             status,
         }))
+    }
+}
+
+impl SheetRows {
+    /// The next row that is not empty in the needed columns: its number (rows below the
+    /// header, as the sheet numbers them) and the first of its cells that cannot be what its
+    /// column needs (a number or a date in the ID column, a formula error). Its cells' text
+    /// is left in `text`.
+    fn next_row(&mut self, columns: &Columns) -> Option<(u64, Option<String>)> {
+        let needed = [
+            (Some(columns.id), Role::Id),
+            (Some(columns.name), Role::Name),
+            (columns.mobile, Role::Mobile),
+            (columns.photo, Role::Photo),
+        ];
+        loop {
+            if self.next >= self.sheet.range.height() {
+                return None;
+            }
+            let at = self.next;
+            self.next += 1;
+            let cell = |column: Option<usize>| {
+                column
+                    .and_then(|c| self.sheet.range.get((at, c)))
+                    .unwrap_or(&Data::Empty)
+            };
+            if needed
+                .iter()
+                .all(|(column, _)| matches!(cell(*column), Data::Empty))
+            {
+                continue;
+            }
+            let mut problem = None;
+            for (slot, (column, role)) in needed.iter().enumerate() {
+                self.text[slot].clear();
+                match workbook::cell_text(cell(*column), *role) {
+                    Ok(text) => self.text[slot].push_str(&text),
+                    Err(why) => {
+                        problem.get_or_insert_with(|| why.into_owned());
+                    }
+                }
+            }
+            return Some(((at - self.header) as u64, problem));
+        }
     }
 }
 

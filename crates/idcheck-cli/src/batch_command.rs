@@ -23,8 +23,8 @@ use idcheck::ledger::{ClaimPolicy, KeySource, Ledger, LedgerKey};
 use idcheck::provider::{Check, Price, Provider};
 use idcheck::router::Fallback;
 use idcheck_batch::{
-    Answer, ColumnNames, Counts, Delimiter, Outcome, OutputFile, PeopleFile, Plan, Rows, Settings,
-    Stop, TextEncoding,
+    Answer, ColumnNames, Counts, Delimiter, Outcome, OutputFile, PeopleFile, Plan, Rows,
+    RunSummary, Settings, SheetChoice, Stop, TextEncoding,
 };
 
 use crate::verify_command::{self, Credentials};
@@ -69,6 +69,7 @@ pub(crate) struct Args {
     pub(crate) resend_unresolved: bool,
     pub(crate) progress_every: usize,
     pub(crate) fit_photos: bool,
+    pub(crate) sheet: Option<SheetChoice>,
 }
 
 const EXIT_DONE: u8 = 0;
@@ -90,7 +91,13 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     let settings = Settings::new(args.concurrency, args.rate)?;
     // The whole file is checked to be in one encoding before a row is read; then the rows
     // are streamed.
-    let file = PeopleFile::open(&args.file, args.columns.delimiter)?;
+    let mut file = PeopleFile::open(&args.file, args.columns.delimiter)?;
+    if let Some(sheet) = &args.sheet {
+        file = file.with_sheet(sheet.clone())?;
+    }
+    if xlsx_output(args) && args.format == Format::Jsonl {
+        return Err("an .xlsx output holds the CSV columns: leave out --format jsonl".to_owned());
+    }
     let delimiter = file.delimiter();
     if file.encoding() != TextEncoding::Utf8 || delimiter != Delimiter::Comma {
         let mut line = format!(
@@ -108,6 +115,17 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         &args.columns,
         &FaceImageParser::new().fit_oversized(args.fit_photos),
     )?;
+    if let Some((name, number, of)) = rows.sheet() {
+        eprintln!(
+            "idcheck batch: reading sheet {name:?} ({number} of {of}) of {}",
+            args.file.display()
+        );
+    }
+    if rows.id_column_rounded() {
+        eprintln!(
+            "idcheck batch: the ID column was rounded by Excel (its numbers end in 000 and fail their check): none of its rows is sent; format the column as Text and re-enter the numbers, or export from the source system"
+        );
+    }
     // The output is prepared (and refused: the input itself, a file in use) before anything
     // is read or sent; it replaces the file only at the end.
     let mut output = args
@@ -121,6 +139,9 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         // exact keys of the distinct requests.
         let counts = dry_run(args, &mut rows, output)?;
         summarise_phase1(counts, args.unit_price);
+        if rows.sheet().is_some() {
+            eprintln!("idcheck batch: {} rows read from the sheet", counts.rows);
+        }
         eprintln!("idcheck batch: dry run: nothing was sent");
         return Ok(EXIT_DONE);
     }
@@ -179,7 +200,8 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         outcome
     });
     progress.finish();
-    write_output(args, &plan, &outcome.answers, output.take())?;
+    let summary = RunSummary::paid(outcome.billed_calls, outcome.cost, args.unit_price);
+    write_output(args, &plan, &outcome.answers, output.take(), &summary)?;
     summarise_phase2(&outcome);
     if let Some(fatal) = &outcome.fatal {
         eprintln!("idcheck batch: {fatal}");
@@ -213,6 +235,14 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Whether the results are written as an `.xlsx` workbook (`--output *.xlsx`).
+fn xlsx_output(args: &Args) -> bool {
+    args.output.as_deref().is_some_and(|path| {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    })
+}
+
 /// Phase 1 alone: every row's line written as it is read (to standard output, or to the
 /// output file, which then holds the complete lines before a row that could not be read).
 fn dry_run(
@@ -223,6 +253,17 @@ fn dry_run(
     let format = args.format.into();
     match output {
         None => idcheck_batch::dry_run(rows, format, args.unmasked, &mut io::stdout().lock()),
+        Some(mut output) if xlsx_output(args) => {
+            let mut csv = Vec::new();
+            let counts = idcheck_batch::dry_run(rows, format, args.unmasked, &mut csv);
+            idcheck_batch::csv_to_xlsx(
+                &csv,
+                &RunSummary::dry_run(args.unit_price),
+                output.writer(),
+            )?;
+            output.commit().map_err(|e| e.to_string())?;
+            counts
+        }
         Some(mut output) => {
             let counts = idcheck_batch::dry_run(rows, format, args.unmasked, output.writer());
             output.commit().map_err(|e| e.to_string())?;
@@ -236,10 +277,17 @@ fn write_output(
     plan: &Plan,
     answers: &HashMap<String, Answer>,
     output: Option<OutputFile>,
+    summary: &RunSummary,
 ) -> Result<(), String> {
     let format = args.format.into();
     match output {
         None => plan.write(format, answers, &mut io::stdout().lock()),
+        Some(mut output) if xlsx_output(args) => {
+            let mut csv = Vec::new();
+            plan.write(format, answers, &mut csv)?;
+            idcheck_batch::csv_to_xlsx(&csv, summary, output.writer())?;
+            output.commit().map_err(|e| e.to_string())
+        }
         Some(mut output) => {
             plan.write(format, answers, output.writer())?;
             output.commit().map_err(|e| e.to_string())

@@ -154,9 +154,13 @@ enum Command {
     /// each distinct valid row sent once through the ledger of paid calls, so no re-run, no
     /// other file and no other process sharing the ledger pays twice for one person.
     Batch {
-        /// The CSV file (UTF-8, UTF-16 or GB18030/GBK, as Excel saves it; header row; columns
-        /// `id`, `name`, `mobile`, `photo` by default).
+        /// The file of people: a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods) or CSV (UTF-8,
+        /// UTF-16 or GB18030/GBK, as Excel saves it); a header row; columns `id`, `name`,
+        /// `mobile`, `photo` by default.
         file: PathBuf,
+        /// The workbook's sheet to read, by name or number (1 for the first; the default).
+        #[arg(long, value_name = "NAME|N")]
+        sheet: Option<idcheck_batch::SheetChoice>,
         /// Vendors to ask, in order, comma-separated: the next is asked only when the answer is
         /// "unverifiable" or an error that was not billed.
         #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = clap::builder::PossibleValuesParser::new(verify_command::PROVIDERS))]
@@ -176,7 +180,8 @@ enum Command {
         /// Stop after the offline phase: nothing is sent, no credentials needed.
         #[arg(long)]
         dry_run: bool,
-        /// Where to write the results (default: standard output).
+        /// Where to write the results (default: standard output); a name ending in .xlsx
+        /// writes a workbook.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Results as CSV or JSON Lines.
@@ -553,6 +558,7 @@ fn main() -> ExitCode {
         }),
         Command::Batch {
             file,
+            sheet,
             provider,
             by_price,
             check,
@@ -603,6 +609,7 @@ fn main() -> ExitCode {
             resend_unresolved,
             progress_every,
             fit_photos,
+            sheet,
         }),
         Command::Ledger {
             ledger,

@@ -38,6 +38,12 @@ pub enum IdError {
         /// Which part of the date is wrong.
         part: DatePart,
     },
+    /// A number a spreadsheet stored as a number and shows in scientific notation
+    /// (`1.10105E+17`): the last digits are gone, and no check can bring them back.
+    #[error(
+        "stored as a number by Excel: its last digits are lost; format the column as Text and re-enter the numbers, or export from the source system"
+    )]
+    StoredAsNumber,
     /// The birthday is after today (China Standard Time).
     #[error("birthday in the future")]
     BirthdayInFuture,

@@ -173,7 +173,13 @@ impl IdParser {
     /// The general path: normalise what people type, then check the digits one by one.
     #[inline(never)]
     fn parse_general(self, input: &str) -> Result<IdNumber, IdError> {
-        let (digits, len) = normalize(input)?;
+        let (digits, len) = normalize(input).map_err(|e| {
+            if looks_like_a_number_in_scientific_notation(input) {
+                IdError::StoredAsNumber
+            } else {
+                e
+            }
+        })?;
         let code = six_digits(&digits);
         if len == 18 && digits[0] == b'9' {
             let issuing = number(&digits[1..3]);
@@ -467,6 +473,26 @@ fn number(ascii_digits: &[u8]) -> u32 {
 
 fn six_digits(digits: &[u8; 18]) -> u32 {
     number(&digits[..6])
+}
+
+/// `1.10105E+17`, `1.1e17`, `1E+17`: how a spreadsheet shows (and a CSV saved from it keeps) a
+/// long number stored as a number, its last digits already lost.
+fn looks_like_a_number_in_scientific_notation(input: &str) -> bool {
+    let text = input.trim().as_bytes();
+    let Some(e) = text.iter().position(|b| matches!(b, b'e' | b'E')) else {
+        return false;
+    };
+    let (mantissa, exponent) = (&text[..e], &text[e + 1..]);
+    let exponent = exponent.strip_prefix(b"+").unwrap_or(exponent);
+    let (whole, fraction) = match mantissa.iter().position(|b| *b == b'.') {
+        Some(dot) => (&mantissa[..dot], &mantissa[dot + 1..]),
+        None => (mantissa, &b""[..]),
+    };
+    !whole.is_empty()
+        && whole.iter().all(u8::is_ascii_digit)
+        && fraction.iter().all(u8::is_ascii_digit)
+        && (1..=3).contains(&exponent.len())
+        && exponent.iter().all(u8::is_ascii_digit)
 }
 
 /// A calendar date as the number spells it; cheaper to check and compare than a `NaiveDate`.

@@ -97,6 +97,46 @@ fn leap_days() {
 }
 
 #[test]
+fn numbers_excel_showed_in_scientific_notation_are_named_as_such() {
+    for text in [
+        "1.10105E+17",
+        "1.1E+17",
+        "1.10105e17",
+        "1E+17",
+        " 1.101051949E+17 ",
+        "4.4E+14",
+        // 18 and 15 characters: the lengths of ID numbers.
+        "1.101051949123E+17",
+        "1.101051949E+17",
+    ] {
+        assert_eq!(
+            parse(text).map(|_| ()).unwrap_err(),
+            IdError::StoredAsNumber,
+            "{text}"
+        );
+    }
+    let message = IdError::StoredAsNumber.to_string();
+    assert!(
+        message.contains("Excel") && message.contains("Text"),
+        "{message}"
+    );
+    // Other stray characters keep their own error.
+    for text in [
+        "1.10105",
+        "E+17",
+        "11010519491231002E",
+        "1.1E+1234",
+        "1.1E-17",
+    ] {
+        assert_ne!(
+            parse(text).map(|_| ()).unwrap_err(),
+            IdError::StoredAsNumber,
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn an_impossible_day_names_the_day() {
     assert_eq!(
         parse("110105194902300011").map(|_| ()).unwrap_err(),

@@ -1,0 +1,314 @@
+//! Workbooks of people — `.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods` — read with calamine, one
+//! sheet, its cells turned into the text the CSV path reads; and what Excel does to ID numbers
+//! caught before anything is paid: an ID typed into a number cell keeps 15 significant digits
+//! (its last three become `000`, the check character is gone), and a CSV saved from it keeps
+//! `1.10105E+17` or the rounded digits.
+
+use std::borrow::Cow;
+use std::io::Read as _;
+use std::path::Path;
+
+use calamine::{Data, Range, Reader as _};
+
+/// The first bytes of a ZIP archive (`.xlsx`, `.xlsm`, `.xlsb`, `.ods`) and of an OLE compound
+/// file (`.xls`, and any password-protected Office file).
+pub(crate) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+pub(crate) const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// Why an ID cell cannot be an ID number whatever it holds.
+pub(crate) const STORED_AS_NUMBER: &str = "ID number: stored as a number by Excel: its last digits are lost; format the column as Text and re-enter the numbers, or export from the source system";
+const DATE_IN_ID: &str =
+    "ID number: a date cell, not an ID number: format the column as Text and re-enter the numbers";
+/// Every row of a column that Excel rounded, whatever its own digits say.
+pub(crate) const ROUNDED_COLUMN: &str = "ID number: the ID column was rounded by Excel (its numbers end in 000 and fail their check): the last digits are lost, so none of its rows is sent; format the column as Text and re-enter the numbers, or export from the source system";
+
+/// Which sheet of a workbook: by name, or by its number (1 for the first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SheetChoice {
+    /// The sheet with this name.
+    Named(String),
+    /// The sheet at this place, counting from 1.
+    Number(usize),
+}
+
+impl std::str::FromStr for SheetChoice {
+    type Err = std::convert::Infallible;
+
+    /// A number (1, 2, …) chooses by place, anything else by name; a sheet literally named
+    /// like a number is still found by [`open_sheet`].
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text.trim().parse::<usize>() {
+            Ok(n) => Self::Number(n),
+            Err(_) => Self::Named(text.to_owned()),
+        })
+    }
+}
+
+/// Whether the file starts like a workbook.
+pub(crate) fn is_workbook(path: &Path) -> bool {
+    let mut start = [0u8; 8];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut filled = 0;
+    while filled < start.len() {
+        match file.read(&mut start[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled += n,
+        }
+    }
+    start.starts_with(ZIP_MAGIC) || start[..filled] == *OLE_MAGIC
+}
+
+/// One sheet of a workbook, read whole (calamine reads sheets whole; nothing is copied).
+pub(crate) struct Sheet {
+    pub(crate) name: String,
+    /// Its place in the workbook, from 1, and how many sheets the workbook has.
+    pub(crate) number: usize,
+    pub(crate) of: usize,
+    pub(crate) range: Range<Data>,
+}
+
+/// Reads the chosen sheet (the first by default) of the workbook at `path`.
+///
+/// # Errors
+///
+/// The workbook cannot be read (damaged, password-protected, not a workbook) or has no such
+/// sheet. Messages never quote the file's content.
+pub(crate) fn open_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sheet, String> {
+    let unreadable = || {
+        if is_password_protected(path) {
+            format!(
+                "{} is a password-protected workbook: save it again without a password (File › Info › Protect Workbook › Encrypt with Password: empty), or export it as CSV",
+                path.display()
+            )
+        } else {
+            format!(
+                "cannot read the workbook {}: it is damaged, or in a format other than .xlsx, .xlsm, .xlsb, .xls or .ods",
+                path.display()
+            )
+        }
+    };
+    let mut workbook = calamine::open_workbook_auto(path).map_err(|_| unreadable())?;
+    let names = workbook.sheet_names();
+    if names.is_empty() {
+        return Err(format!("the workbook {} has no sheets", path.display()));
+    }
+    let index = match choice {
+        None => 0,
+        Some(SheetChoice::Named(name)) => {
+            names.iter().position(|n| n == name).ok_or_else(|| {
+                format!(
+                    "the workbook has no sheet named {name:?}; its sheets: {}",
+                    quoted(&names)
+                )
+            })?
+        }
+        Some(SheetChoice::Number(n)) => names
+            .iter()
+            .position(|name| *name == n.to_string())
+            .or_else(|| n.checked_sub(1).filter(|i| *i < names.len()))
+            .ok_or_else(|| {
+                format!(
+                    "the workbook has {} sheet(s), not {n}; its sheets: {}",
+                    names.len(),
+                    quoted(&names)
+                )
+            })?,
+    };
+    let name = names[index].clone();
+    let range = workbook.worksheet_range(&name).map_err(|_| unreadable())?;
+    Ok(Sheet {
+        name,
+        number: index + 1,
+        of: names.len(),
+        range,
+    })
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An Office file encrypted with a password is an OLE compound file holding a stream named
+/// `EncryptedPackage` (its name in UTF-16 in the directory, near the start of small files).
+fn is_password_protected(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut start = Vec::new();
+    if file.take(1 << 20).read_to_end(&mut start).is_err() || !start.starts_with(OLE_MAGIC) {
+        return false;
+    }
+    let needle: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    start.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The role of a column, for turning its cells into text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Id,
+    Name,
+    Mobile,
+    Photo,
+}
+
+impl Role {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Id => "ID number",
+            Self::Name => "name",
+            Self::Mobile => "mobile",
+            Self::Photo => "photo",
+        }
+    }
+}
+
+/// A cell as the text a CSV would hold, or why the cell cannot be what its column needs.
+pub(crate) fn cell_text(cell: &Data, role: Role) -> Result<Cow<'_, str>, Cow<'static, str>> {
+    match cell {
+        Data::Empty => Ok(Cow::Borrowed("")),
+        Data::String(text) => Ok(Cow::Borrowed(text)),
+        Data::Float(value) => number_text(*value, role),
+        #[allow(clippy::cast_precision_loss)] // as the spreadsheet held it: a double
+        Data::Int(value) => number_text(*value as f64, role),
+        Data::Bool(value) => Ok(Cow::Borrowed(if *value { "TRUE" } else { "FALSE" })),
+        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) if role == Role::Id => {
+            Err(Cow::Borrowed(DATE_IN_ID))
+        }
+        Data::DateTime(date) => Ok(Cow::Owned(date.to_string())),
+        Data::DateTimeIso(text) | Data::DurationIso(text) => Ok(Cow::Borrowed(text)),
+        Data::Error(error) => Err(Cow::Owned(format!(
+            "{}: the cell holds a formula error ({error})",
+            role.label()
+        ))),
+    }
+}
+
+/// A number cell as text: whole numbers in full (a mobile survives a number cell: 11 digits
+/// are far below the 15 a spreadsheet keeps). In the ID column only a 15-digit whole number is
+/// kept (a first-generation ID fits in 15 digits); anything longer lost its last digits.
+fn number_text(value: f64, role: Role) -> Result<Cow<'static, str>, Cow<'static, str>> {
+    let whole = value.is_finite() && value.fract() == 0.0 && value.abs() < 1e18;
+    if role == Role::Id {
+        return if whole && (1e14..1e15).contains(&value) {
+            Ok(Cow::Owned(format!("{value:.0}")))
+        } else {
+            Err(Cow::Borrowed(STORED_AS_NUMBER))
+        };
+    }
+    Ok(Cow::Owned(if whole {
+        format!("{value:.0}")
+    } else {
+        value.to_string()
+    }))
+}
+
+/// Counts of a file's ID column, for [`Rounding::by_excel`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Rounding {
+    /// Cells of 18 ASCII digits.
+    eighteen_digits: u32,
+    /// Of those, ending in `000`.
+    ending_000: u32,
+    /// Of those, failing their check character.
+    failing: u32,
+}
+
+/// Rows of a file looked at to decide whether its ID column was rounded.
+pub(crate) const ROUNDING_SAMPLE: usize = 100_000;
+
+impl Rounding {
+    /// Counts one ID cell (as text, trimmed).
+    pub(crate) fn see(&mut self, id: &str) {
+        let bytes = id.trim().as_bytes();
+        if bytes.len() != 18 || !bytes.iter().all(u8::is_ascii_digit) {
+            return;
+        }
+        self.eighteen_digits += 1;
+        if bytes.ends_with(b"000") {
+            self.ending_000 += 1;
+            if !check_character_matches(bytes) {
+                self.failing += 1;
+            }
+        }
+    }
+
+    /// A column Excel rounded: most of its 18-digit numbers end in `000` (a real number does
+    /// about once in 1,100) and most of those fail their check (about 10 in 11 of rounded
+    /// ones do). A lone `…000` in a healthy column is not this: it is judged alone.
+    pub(crate) fn by_excel(self) -> bool {
+        self.ending_000 >= 3
+            && self.ending_000 * 2 >= self.eighteen_digits
+            && self.failing * 2 >= self.ending_000
+    }
+}
+
+/// ISO 7064 MOD 11-2 over 18 ASCII digits (an `X` never ends a rounded number).
+fn check_character_matches(digits: &[u8]) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let sum: u32 = digits[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    CHECK[(sum % 11) as usize] == digits[17]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_cells_in_the_id_column_are_refused_but_mobiles_survive() {
+        let rounded = Data::Float(110_105_194_912_310_000.0);
+        assert_eq!(cell_text(&rounded, Role::Id).unwrap_err(), STORED_AS_NUMBER);
+        let fifteen = Data::Float(130_503_670_401_001.0);
+        assert_eq!(cell_text(&fifteen, Role::Id).unwrap(), "130503670401001");
+        let mobile = Data::Float(13_800_138_000.0);
+        assert_eq!(cell_text(&mobile, Role::Mobile).unwrap(), "13800138000");
+        assert_eq!(cell_text(&Data::Int(42), Role::Name).unwrap(), "42");
+        assert_eq!(
+            cell_text(&Data::String("11010519491231002X".into()), Role::Id).unwrap(),
+            "11010519491231002X"
+        );
+        assert!(
+            cell_text(&Data::Error(calamine::CellErrorType::Ref), Role::Name)
+                .unwrap_err()
+                .starts_with("name:")
+        );
+    }
+
+    #[test]
+    fn a_rounded_column_is_told_from_a_lone_round_number() {
+        let mut rounded = Rounding::default();
+        for i in 0..20 {
+            rounded.see(&format!("1101051949123{:02}000", i));
+        }
+        assert!(rounded.by_excel());
+        let mut healthy = Rounding::default();
+        healthy.see("110105194912310000");
+        for _ in 0..50 {
+            healthy.see("11010519491231002X");
+            healthy.see("110105194912310021");
+        }
+        assert!(!healthy.by_excel());
+    }
+
+    #[test]
+    fn a_sheet_is_chosen_by_name_or_number() {
+        assert_eq!("2".parse::<SheetChoice>().unwrap(), SheetChoice::Number(2));
+        assert_eq!(
+            "名单".parse::<SheetChoice>().unwrap(),
+            SheetChoice::Named("名单".to_owned())
+        );
+    }
+}
