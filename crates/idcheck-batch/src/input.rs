@@ -357,6 +357,11 @@ pub fn phase1(
 /// Columns described in a "no … column" message at most; the rest are counted.
 const DESCRIBED_COLUMNS: usize = 12;
 
+/// Said when a header row is one cell: a text file with another separator. Meaningless for
+/// a workbook's sheet, which leaves it out.
+pub(crate) const DELIMITER_HINT: &str =
+    " (if the cells are separated by another character, pass --delimiter)";
+
 /// Why no column is `what`, with the header row described by kinds of cells only.
 fn no_column(headers: &[String], what: &str, name: &str, flag: &str) -> String {
     let count = headers.len();
@@ -376,7 +381,7 @@ fn no_column(headers: &[String], what: &str, name: &str, flag: &str) -> String {
         );
     }
     let hint = if count == 1 {
-        " (if the cells are separated by another character, pass --delimiter)"
+        DELIMITER_HINT
     } else {
         ""
     };
