@@ -380,11 +380,7 @@ fn no_column(headers: &[String], what: &str, name: &str, flag: &str) -> String {
             "no {what} column: the file seems to have no header row: its first row has {count} {columns} ({kinds}), and a cell looks like an ID number or a mobile; add a header row that names them (id, name, mobile, photo)"
         );
     }
-    let hint = if count == 1 {
-        DELIMITER_HINT
-    } else {
-        ""
-    };
+    let hint = if count == 1 { DELIMITER_HINT } else { "" };
     format!(
         "no {what} column: the header row has {count} {columns} ({kinds}){hint}; name it {name:?} or pass {flag}"
     )

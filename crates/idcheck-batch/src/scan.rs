@@ -461,7 +461,7 @@ impl<R: Read> Rows<R> {
             .take(HEADER_SEARCH_ROWS);
         let (first, first_row) = candidates
             .next()
-            .ok_or_else(|| sheet.not_a_list("the sheet is empty".to_owned()))?;
+            .ok_or_else(|| sheet.not_a_list("the sheet is empty"))?;
         let (header, columns) = match Columns::find(&texts(first_row), check, columns) {
             Ok(found) => (first, found),
             Err(first_error) => candidates
@@ -470,7 +470,7 @@ impl<R: Read> Rows<R> {
                         .ok()
                         .map(|found| (at, found))
                 })
-                .ok_or_else(|| sheet.not_a_list(first_error))?,
+                .ok_or_else(|| sheet.not_a_list(&first_error))?,
         };
         let mut rounding = Rounding::default();
         for row in sheet.range.rows().skip(header + 1).take(ROUNDING_SAMPLE) {

@@ -74,7 +74,7 @@ pub(crate) struct Sheet {
 impl Sheet {
     /// `error` (this sheet has no usable header), with the other sheets to try when there
     /// are any.
-    pub(crate) fn not_a_list(&self, error: String) -> String {
+    pub(crate) fn not_a_list(&self, error: &str) -> String {
         let error = error.replace(crate::input::DELIMITER_HINT, "");
         if self.of < 2 {
             return error;
@@ -196,7 +196,6 @@ impl Role {
 pub(crate) fn cell_text(cell: &Data, role: Role) -> Result<Cow<'_, str>, Cow<'static, str>> {
     match cell {
         Data::Empty => Ok(Cow::Borrowed("")),
-        Data::String(text) => Ok(Cow::Borrowed(text)),
         Data::Float(value) => number_text(*value, role),
         #[allow(clippy::cast_precision_loss)] // as the spreadsheet held it: a double
         Data::Int(value) => number_text(*value as f64, role),
@@ -205,7 +204,9 @@ pub(crate) fn cell_text(cell: &Data, role: Role) -> Result<Cow<'_, str>, Cow<'st
             Err(Cow::Borrowed(DATE_IN_ID))
         }
         Data::DateTime(date) => Ok(Cow::Owned(date.to_string())),
-        Data::DateTimeIso(text) | Data::DurationIso(text) => Ok(Cow::Borrowed(text)),
+        Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => {
+            Ok(Cow::Borrowed(text))
+        }
         Data::Error(error) => Err(Cow::Owned(format!(
             "{}: the cell holds a formula error ({error})",
             role.label()
@@ -302,7 +303,7 @@ mod tests {
     fn a_rounded_column_is_told_from_a_lone_round_number() {
         let mut rounded = Rounding::default();
         for i in 0..20 {
-            rounded.see(&format!("1101051949123{:02}000", i));
+            rounded.see(&format!("1101051949123{i:02}000"));
         }
         assert!(rounded.by_excel());
         let mut healthy = Rounding::default();

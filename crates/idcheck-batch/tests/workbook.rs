@@ -1,9 +1,10 @@
-//! Workbooks of people, made here with rust_xlsxwriter: text IDs, IDs Excel stored as numbers,
+//! Workbooks of people, made here with `rust_xlsxwriter`: text IDs, IDs Excel stored as numbers,
 //! mixed columns, several sheets, empty rows, a title row merged over the header, a formula,
 //! a date in the ID column, password-protected and damaged files; and what Excel does to
 //! IDs in a CSV (`1.1E+17`, a column rounded to `…000`). No panic on any bytes that start like
 //! a workbook.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use idcheck_batch::{ColumnNames, Format, PeopleFile, SheetChoice, dry_run};
@@ -273,12 +274,17 @@ fn excel_numbers_in_a_csv_are_named_and_a_rounded_column_is_sent_nowhere() {
     let mut passing = 0;
     for i in 0..220u32 {
         // Real numbers (sequence and check digit) as Excel keeps them: 15 significant digits.
-        let body = format!("4403011980{:02}{:02}{:03}", 1 + i % 12, 1 + i % 28, i % 1000);
+        let body = format!(
+            "4403011980{:02}{:02}{:03}",
+            1 + i % 12,
+            1 + i % 28,
+            i % 1000
+        );
         let id = format!("{}000", &body[..15]);
         if idcheck_core::IdNumber::parse(&id).is_ok() {
             passing += 1;
         }
-        csv.push_str(&format!("{id},张三\n"));
+        let _ = writeln!(csv, "{id},张三");
     }
     assert!(
         passing > 0,
@@ -301,7 +307,7 @@ fn excel_numbers_in_a_csv_are_named_and_a_rounded_column_is_sent_nowhere() {
     // One round number in a healthy column is judged alone.
     let mut csv = String::from("id,name\n");
     for _ in 0..20 {
-        csv.push_str(&format!("{},张三\n{},李四\n", IDS[0], IDS[1]));
+        let _ = write!(csv, "{},张三\n{},李四\n", IDS[0], IDS[1]);
     }
     csv.push_str("440301199001010000,赵六\n");
     let path = dir.join("healthy.csv");
@@ -313,7 +319,10 @@ fn excel_numbers_in_a_csv_are_named_and_a_rounded_column_is_sent_nowhere() {
         last["detail"].as_str().unwrap().contains("check character"),
         "{last}"
     );
-    assert_eq!(healthy.iter().filter(|l| l["status"] == "valid").count(), 40);
+    assert_eq!(
+        healthy.iter().filter(|l| l["status"] == "valid").count(),
+        40
+    );
 }
 
 proptest! {

@@ -17,8 +17,14 @@
 //! `/proc/<pid>/stat` after the exit), each the best of interleaved rounds (five for 1M
 //! rows, three for 5M).
 //!
+//! 3. `-- workbook`: phase 1 on a 200,000-row `.xlsx` (the same rows as text cells) against
+//!    pandas merely reading it, `read_excel(engine="calamine", dtype=str)`, timed inside
+//!    Python after its imports (the Python with pandas and python-calamine from
+//!    `IDCHECK_BENCH_PYTHON`, default `python3`), best of five each, peak RSS of both.
+//!
 //! `cargo bench -p idcheck-cli --bench batch` (`-- phase2` for the paid phase alone, which
-//! also runs the same file again, every answer reused from the ledger)
+//! also runs the same file again, every answer reused from the ledger; `-- workbook` for the
+//! workbook alone)
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -518,6 +524,16 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("idcheck-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
+    // `cargo bench -p idcheck-cli --bench batch -- workbook`: a workbook against pandas.
+    if args.iter().any(|a| a == "workbook") {
+        workbook_against_pandas(
+            &dir,
+            if full { 200_000 } else { 2_000 },
+            if full { 5 } else { 1 },
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     // `cargo bench -p idcheck-cli --bench batch -- phase2`: the paid phase alone.
     if args.iter().any(|a| a == "phase2") {
         phase2_against_reqwest(&dir, calls);
@@ -646,4 +662,82 @@ fn phase2_against_reqwest(dir: &Path, calls: usize) {
             &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
         ])
         .output();
+}
+
+/// Phase 1 on a workbook of `rows` people against pandas reading it (see the module's doc).
+fn workbook_against_pandas(dir: &Path, rows: usize, rounds: usize) {
+    let csv = dir.join("mix.csv");
+    write_mix(&csv, rows);
+    let input = dir.join("mix.xlsx");
+    {
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet_with_constant_memory();
+        for (r, line) in text.lines().enumerate() {
+            for (c, cell) in line.split(',').enumerate() {
+                sheet
+                    .write_string(u32::try_from(r).unwrap(), u16::try_from(c).unwrap(), cell)
+                    .unwrap();
+            }
+        }
+        workbook.save(&input).unwrap();
+    }
+    let size = std::fs::metadata(&input).unwrap().len();
+    let output = dir.join("out.csv");
+    let worst = Run {
+        wall: Duration::MAX,
+        cpu: Duration::MAX,
+        peak: 0,
+    };
+    let python = std::env::var("IDCHECK_BENCH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = "import sys, time, pandas\n\
+                  t = time.perf_counter()\n\
+                  frame = pandas.read_excel(sys.argv[1], engine='calamine', dtype=str)\n\
+                  print(time.perf_counter() - t, len(frame))";
+    let (mut engine, mut pandas, mut pandas_read) = (worst, worst, f64::MAX);
+    for _ in 0..rounds {
+        engine = engine.best(measured(
+            Command::new(env!("CARGO_BIN_EXE_idcheck"))
+                .args(["batch", "--dry-run", "--output"])
+                .arg(&output)
+                .arg(&input)
+                .stderr(File::create(dir.join("engine.err")).unwrap()),
+        ));
+        let printed = dir.join("pandas.out");
+        let run = measured(
+            Command::new(&python)
+                .args(["-c", script])
+                .arg(&input)
+                .stdout(File::create(&printed).unwrap())
+                .stderr(std::process::Stdio::null()),
+        );
+        let printed = std::fs::read_to_string(&printed).unwrap_or_default();
+        if let Some((seconds, frame_rows)) = printed.trim().split_once(' ') {
+            assert_eq!(frame_rows, rows.to_string(), "pandas read every row");
+            pandas_read = pandas_read.min(seconds.parse().unwrap());
+            pandas = pandas.best(run);
+        }
+    }
+    let written = std::fs::read_to_string(&output).unwrap().lines().count();
+    assert_eq!(written, rows + 1, "idcheck wrote every row");
+    let mib = |kib: u64| f64::from(u32::try_from(kib).unwrap()) / 1024.0;
+    print!(
+        "workbook, {rows} rows ({:.1} MB .xlsx): idcheck batch --dry-run (whole process: read, check, write) {:.2} s ({:.2} s CPU), peak RSS {:.1} MiB",
+        f64::from(u32::try_from(size).unwrap()) / 1e6,
+        engine.wall.as_secs_f64(),
+        engine.cpu.as_secs_f64(),
+        mib(engine.peak)
+    );
+    if pandas_read < f64::MAX {
+        println!(
+            "; pandas read_excel(engine=\"calamine\", dtype=str) alone {pandas_read:.2} s (its process {:.2} s with imports), peak RSS {:.1} MiB; ratio idcheck / pandas read {:.2}",
+            pandas.wall.as_secs_f64(),
+            mib(pandas.peak),
+            engine.wall.as_secs_f64() / pandas_read
+        );
+    } else {
+        println!(
+            "; no pandas with python-calamine in {python} (IDCHECK_BENCH_PYTHON): not compared"
+        );
+    }
 }

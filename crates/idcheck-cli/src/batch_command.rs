@@ -89,43 +89,10 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 
 fn run_checked(args: &Args) -> Result<u8, String> {
     let settings = Settings::new(args.concurrency, args.rate)?;
-    // The whole file is checked to be in one encoding before a row is read; then the rows
-    // are streamed.
-    let mut file = PeopleFile::open(&args.file, args.columns.delimiter)?;
-    if let Some(sheet) = &args.sheet {
-        file = file.with_sheet(sheet.clone())?;
-    }
     if xlsx_output(args) && args.format == Format::Jsonl {
         return Err("an .xlsx output holds the CSV columns: leave out --format jsonl".to_owned());
     }
-    let delimiter = file.delimiter();
-    if file.encoding() != TextEncoding::Utf8 || delimiter != Delimiter::Comma {
-        let mut line = format!(
-            "idcheck batch: read {} as {}",
-            args.file.display(),
-            file.encoding()
-        );
-        if delimiter != Delimiter::Comma {
-            let _ = write!(line, " with {delimiter} separators");
-        }
-        eprintln!("{line}");
-    }
-    let mut rows = file.rows(
-        args.check,
-        &args.columns,
-        &FaceImageParser::new().fit_oversized(args.fit_photos),
-    )?;
-    if let Some((name, number, of)) = rows.sheet() {
-        eprintln!(
-            "idcheck batch: reading sheet {name:?} ({number} of {of}) of {}",
-            args.file.display()
-        );
-    }
-    if rows.id_column_rounded() {
-        eprintln!(
-            "idcheck batch: the ID column was rounded by Excel (its numbers end in 000 and fail their check): none of its rows is sent; format the column as Text and re-enter the numbers, or export from the source system"
-        );
-    }
+    let mut rows = read_people(args)?;
     // The output is prepared (and refused: the input itself, a file in use) before anything
     // is read or sent; it replaces the file only at the end.
     let mut output = args
@@ -216,6 +183,46 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     } else {
         EXIT_DONE
     })
+}
+
+/// The rows of `args.file` (its sheet, for a workbook), saying how it is read when that is
+/// not plain UTF-8 CSV, and what Excel did to its ID column.
+fn read_people(args: &Args) -> Result<Rows<std::fs::File>, String> {
+    // The whole file is checked to be in one encoding before a row is read; then the rows
+    // are streamed.
+    let mut file = PeopleFile::open(&args.file, args.columns.delimiter)?;
+    if let Some(sheet) = &args.sheet {
+        file = file.with_sheet(sheet.clone())?;
+    }
+    let delimiter = file.delimiter();
+    if file.encoding() != TextEncoding::Utf8 || delimiter != Delimiter::Comma {
+        let mut line = format!(
+            "idcheck batch: read {} as {}",
+            args.file.display(),
+            file.encoding()
+        );
+        if delimiter != Delimiter::Comma {
+            let _ = write!(line, " with {delimiter} separators");
+        }
+        eprintln!("{line}");
+    }
+    let rows = file.rows(
+        args.check,
+        &args.columns,
+        &FaceImageParser::new().fit_oversized(args.fit_photos),
+    )?;
+    if let Some((name, number, of)) = rows.sheet() {
+        eprintln!(
+            "idcheck batch: reading sheet {name:?} ({number} of {of}) of {}",
+            args.file.display()
+        );
+    }
+    if rows.id_column_rounded() {
+        eprintln!(
+            "idcheck batch: the ID column was rounded by Excel (its numbers end in 000 and fail their check): none of its rows is sent; format the column as Text and re-enter the numbers, or export from the source system"
+        );
+    }
+    Ok(rows)
 }
 
 /// Ctrl-C, or SIGTERM (what `timeout`, systemd and `kill` send).

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
@@ -32,6 +33,18 @@ fn batch(dir: &Path, base_url: &str, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
+}
+
+/// [`batch`] off the test's runtime (the sandbox answers on it).
+async fn batch_off(dir: &Path, base_url: &str, args: &[&str]) -> Output {
+    let (dir, base_url) = (dir.to_owned(), base_url.to_owned());
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        batch(&dir, &base_url, &args)
+    })
+    .await
+    .unwrap()
 }
 
 fn stderr(output: &Output) -> String {
@@ -112,12 +125,7 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
     team_workbook(&dir.join("people.xlsx"), &people);
 
     // The first sheet is notes: the error names the others.
-    let first = tokio::task::spawn_blocking({
-        let (dir, base) = (dir.clone(), base.clone());
-        move || batch(&dir, &base, &["people.xlsx", "--dry-run"])
-    })
-    .await
-    .unwrap();
+    let first = batch_off(&dir, &base, &["people.xlsx", "--dry-run"]).await;
     assert_eq!(first.status.code(), Some(2), "{}", stderr(&first));
     assert!(
         stderr(&first).contains("--sheet") && stderr(&first).contains("\"名单\""),
@@ -125,17 +133,9 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
         stderr(&first)
     );
 
-    let (dry_csv, dry_xlsx) = tokio::task::spawn_blocking({
-        let (dir, base) = (dir.clone(), base.clone());
-        move || {
-            let args = ["people.xlsx", "--sheet", "名单", "--dry-run", "--output"];
-            let a = batch(&dir, &base, &[&args[..], &["dry.csv"]].concat());
-            let b = batch(&dir, &base, &[&args[..], &["dry.xlsx"]].concat());
-            (a, b)
-        }
-    })
-    .await
-    .unwrap();
+    let args = ["people.xlsx", "--sheet", "名单", "--dry-run", "--output"];
+    let dry_csv = batch_off(&dir, &base, &[&args[..], &["dry.csv"]].concat()).await;
+    let dry_xlsx = batch_off(&dir, &base, &[&args[..], &["dry.xlsx"]].concat()).await;
     assert_eq!(dry_csv.status.code(), Some(0), "{}", stderr(&dry_csv));
     assert_eq!(dry_xlsx.status.code(), Some(0), "{}", stderr(&dry_xlsx));
     assert!(
@@ -152,23 +152,19 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
     let csv = csv_rows(&dir.join("dry.csv"));
     assert_eq!(csv.len(), 32, "a header and 31 people");
     assert_eq!(sheet_rows(&dir.join("dry.xlsx"), "results"), csv);
-    let stored_as_number = csv.iter().find(|row| row.iter().any(|c| c.contains("Excel")));
+    let stored_as_number = csv
+        .iter()
+        .find(|row| row.iter().any(|c| c.contains("Excel")));
     assert!(stored_as_number.is_some(), "{csv:?}");
     assert_eq!(sandbox.billed_total(), 0, "a dry run sends nothing");
 
     // Paid: every valid person once, the number cell never.
-    let paid = tokio::task::spawn_blocking({
-        let (dir, base) = (dir.clone(), base.clone());
-        move || {
-            batch(
-                &dir,
-                &base,
-                &["people.xlsx", "--sheet", "2", "--output", "paid.xlsx"],
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let paid = batch_off(
+        &dir,
+        &base,
+        &["people.xlsx", "--sheet", "2", "--output", "paid.xlsx"],
+    )
+    .await;
     assert_eq!(paid.status.code(), Some(0), "{}", stderr(&paid));
     assert_eq!(billed(&sandbox, &people), vec![1; 30]);
     assert_eq!(sandbox.billed_total(), 30);
@@ -183,13 +179,18 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
         30
     );
     assert_eq!(
-        results[1..].iter().filter(|r| r[status] == "rejected").count(),
+        results[1..]
+            .iter()
+            .filter(|r| r[status] == "rejected")
+            .count(),
         1
     );
     // Masked as in the CSV, and no number beside its birthday.
     for row in &results[1..] {
         assert!(
-            people.iter().all(|(full, _)| !row[id].contains(full.as_str())),
+            people
+                .iter()
+                .all(|(full, _)| !row[id].contains(full.as_str())),
             "{row:?}"
         );
     }
@@ -198,20 +199,19 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
         summary
             .iter()
             .find(|r| r[0] == label)
-            .map(|r| r[1].clone())
-            .unwrap_or_else(|| panic!("no {label} in {summary:?}"))
+            .map_or_else(|| panic!("no {label} in {summary:?}"), |r| r[1].clone())
     };
     assert_eq!(value("rows"), "31");
     assert_eq!(value("rejected offline (free)"), "1");
     assert_eq!(value("billed calls"), "30");
 
     // Again, into CSV: nothing paid twice, and the same rows but for what this run billed.
-    let again = tokio::task::spawn_blocking({
-        let (dir, base) = (dir.clone(), base.clone());
-        move || batch(&dir, &base, &["people.xlsx", "--output", "again.csv", "--sheet", "名单"])
-    })
-    .await
-    .unwrap();
+    let again = batch_off(
+        &dir,
+        &base,
+        &["people.xlsx", "--output", "again.csv", "--sheet", "名单"],
+    )
+    .await;
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(billed(&sandbox, &people), vec![1; 30]);
     let again = csv_rows(&dir.join("again.csv"));
@@ -239,16 +239,11 @@ async fn a_column_excel_rounded_costs_nothing() {
         if idcheck::IdNumber::parse(&rounded).is_ok() {
             passing += 1;
         }
-        text.push_str(&format!("{rounded},{name}\n"));
+        let _ = writeln!(text, "{rounded},{name}");
     }
     assert!(passing > 0, "some rounded IDs pass their check");
     std::fs::write(dir.join("rounded.csv"), text).unwrap();
-    let ran = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || batch(&dir, &base, &["rounded.csv", "--output", "out.csv"])
-    })
-    .await
-    .unwrap();
+    let ran = batch_off(&dir, &base, &["rounded.csv", "--output", "out.csv"]).await;
     assert!(
         stderr(&ran).contains("rounded by Excel"),
         "{}",
@@ -259,5 +254,8 @@ async fn a_column_excel_rounded_costs_nothing() {
     let rows = csv_rows(&dir.join("out.csv"));
     let status = rows[0].iter().position(|h| h == "status").unwrap();
     assert_eq!(rows.len(), 221);
-    assert!(rows[1..].iter().all(|r| r[status] == "rejected"), "{rows:?}");
+    assert!(
+        rows[1..].iter().all(|r| r[status] == "rejected"),
+        "{rows:?}"
+    );
 }
