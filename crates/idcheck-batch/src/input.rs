@@ -270,7 +270,14 @@ impl Columns {
                 "mobile",
                 "--mobile-column",
             )?),
-            _ => None,
+            // Not sent, but shown (masked) in the output when the file has one.
+            _ if columns.mobile.is_some() => Some(column(
+                &columns.mobile,
+                MOBILE_HEADERS,
+                "mobile",
+                "--mobile-column",
+            )?),
+            _ => find_column(headers, None, MOBILE_HEADERS),
         };
         let photo = match check {
             Check::Face => Some(column(

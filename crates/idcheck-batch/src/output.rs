@@ -53,16 +53,27 @@ impl<'a> Shown<'a> {
         Self::Lengths([id, name, mobile].map(|cell| cell.chars().count()))
     }
 
-    /// A request's inputs, masked.
-    pub(crate) fn masked(request: &'a Request) -> Self {
+    /// A request's inputs, masked; for a check other than a mobile check, the row's mobile
+    /// (`shown_mobile`, when its cell held a valid one) is shown too.
+    pub(crate) fn masked(request: &'a Request, shown_mobile: Option<&'a Mobile>) -> Self {
         Self::Masked {
             id: request.id(),
             name: request.name(),
             mobile: match request {
                 Request::Mobile(m) => Some(&m.mobile),
-                _ => None,
+                _ => shown_mobile,
             },
         }
+    }
+}
+
+/// A mobile cell shown beside a check that does not send it: masked when it is a valid
+/// mobile, empty otherwise (there is no safe mask for text that did not parse).
+pub(crate) fn shown_mobile_of(cell: &str) -> Option<Mobile> {
+    if cell.is_empty() {
+        None
+    } else {
+        Mobile::parse(cell).ok()
     }
 }
 
@@ -464,19 +475,23 @@ pub fn dry_run<R: Read>(
             }
         };
         let cells = row.cells;
+        let shown_mobile;
         let (rejection, shown) = match row.status {
             Status::Rejected(reason) => (
                 Some(reason),
                 Shown::lengths(cells.id, cells.name, cells.mobile),
             ),
-            Status::Valid { parts, .. } => (
-                None,
-                Shown::Masked {
-                    id: &parts.id,
-                    name: &parts.name,
-                    mobile: parts.mobile.as_ref(),
-                },
-            ),
+            Status::Valid { parts, .. } => {
+                shown_mobile = parts.mobile.or_else(|| shown_mobile_of(cells.mobile));
+                (
+                    None,
+                    Shown::Masked {
+                        id: &parts.id,
+                        name: &parts.name,
+                        mobile: shown_mobile.as_ref(),
+                    },
+                )
+            }
         };
         let shown = if unmasked {
             Shown::AsGiven {
@@ -518,6 +533,7 @@ pub fn write_output(
     let mut first_row_of = vec![0; phase.distinct.len()];
     for row in &phase.rows {
         let number = row.number as u64;
+        let shown_mobile;
         let (rejection, answer, same_as, shown) = match &row.parsed {
             Err(reason) => (
                 Some(reason.as_str()),
@@ -531,11 +547,12 @@ pub fn write_output(
                     *first = number;
                 }
                 let key = &phase.distinct[parsed.distinct].1;
+                shown_mobile = shown_mobile_of(&row.raw.mobile);
                 (
                     None,
                     answers.and_then(|a| a.get(key)),
                     (*first != number).then_some(*first),
-                    Shown::masked(&parsed.request),
+                    Shown::masked(&parsed.request, shown_mobile.as_ref()),
                 )
             }
         };
@@ -701,7 +718,7 @@ mod tests {
             None,
             false,
             Some(1),
-            Shown::masked(&Request::identity(id, name.clone())),
+            Shown::masked(&Request::identity(id, name.clone()), None),
         ))
         .unwrap();
         out.finish().unwrap();

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
+use idcheck_core::Mobile;
 use provider_trait::Request;
 
 use crate::Answer;
@@ -39,6 +40,9 @@ pub struct Plan {
     reasons: Vec<Box<str>>,
     /// The cells as given (id, name, mobile), for `--unmasked`.
     as_given: Option<Vec<[Box<str>; 3]>>,
+    /// Each row's mobile, when the check does not send it but the file has one (made at the
+    /// first such row).
+    shown_mobiles: Option<Vec<Option<Mobile>>>,
     counts: Counts,
 }
 
@@ -70,6 +74,7 @@ impl Plan {
             rejections: Vec::new(),
             reasons: Vec::new(),
             as_given: unmasked.then(Vec::new),
+            shown_mobiles: None,
             counts: Counts::default(),
         };
         let mut reason_index: HashMap<Box<str>, u32> = HashMap::new();
@@ -93,6 +98,15 @@ impl Plan {
                 Status::Valid {
                     parts, distinct, ..
                 } => {
+                    if parts.mobile.is_none() && !unmasked {
+                        if let Some(mobile) = crate::output::shown_mobile_of(cells.mobile) {
+                            let shown = plan
+                                .shown_mobiles
+                                .get_or_insert_with(|| vec![None; plan.rows.len()]);
+                            shown.resize(plan.rows.len(), None);
+                            shown.push(Some(mobile));
+                        }
+                    }
                     if distinct == plan.distinct.len() {
                         let request = parts.request();
                         let key = run_key(&request, cells.photo, salt);
@@ -154,11 +168,16 @@ impl Plan {
                 Planned::Valid(index) => {
                     let (request, key) = &self.distinct[index as usize];
                     let first = self.first_rows[index as usize];
+                    let shown_mobile = self
+                        .shown_mobiles
+                        .as_ref()
+                        .and_then(|shown| shown.get(at))
+                        .and_then(Option::as_ref);
                     (
                         None,
                         answers.get(key),
                         (first != number).then_some(first),
-                        Shown::masked(request),
+                        Shown::masked(request, shown_mobile),
                     )
                 }
             };

@@ -195,6 +195,13 @@ async fn each_distinct_person_is_called_once_and_a_rerun_calls_nobody() {
     assert_eq!(out.iter().filter(|r| r["status"] == "rejected").count(), 7);
     assert_eq!(out[0]["gateway_request_id"], "REQ-B");
     assert_eq!(out[18]["billed_calls"], 0, "a duplicate adds no call");
+    // An identity check sends no mobile, but shows the file's, masked.
+    assert_eq!(out[0]["mobile"], "138****8000");
+    assert_eq!(out[1]["mobile"], "139****5678");
+    let (_, dry) = dry_run_lines(&dir, &[]);
+    for (paid, dry) in out.iter().zip(&dry) {
+        assert_eq!(paid["mobile"], dry["mobile"], "{dry}");
+    }
 
     let second = batch(&dir, &args);
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
