@@ -190,7 +190,9 @@ struct OutputRow<'a> {
 }
 
 fn masked_if_mobile(cell: &str) -> String {
-    Mobile::parse(cell).map(|m| m.to_string()).unwrap_or_default()
+    Mobile::parse(cell)
+        .map(|m| m.to_string())
+        .unwrap_or_default()
 }
 
 /// A row's cells (id, name, mobile, photo) parsed as the engine always has: its exact key
