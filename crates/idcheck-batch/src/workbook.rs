@@ -35,7 +35,7 @@ impl std::str::FromStr for SheetChoice {
     type Err = std::convert::Infallible;
 
     /// A number (1, 2, …) chooses by place, anything else by name; a sheet literally named
-    /// like a number is still found by [`open_sheet`].
+    /// like a number is still found by that name first.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         Ok(match text.trim().parse::<usize>() {
             Ok(n) => Self::Number(n),
