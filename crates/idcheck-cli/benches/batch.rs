@@ -188,11 +188,8 @@ fn floor(mobile_check: bool, input: &Path, output: &Path) {
         }
         let cell = |c: usize| std::str::from_utf8(&record[c]).unwrap().trim();
         let (id_cell, name_cell) = (cell(id_column), cell(name_column));
-        let mobile_cell = if mobile_check {
-            cell(mobile_column)
-        } else {
-            ""
-        };
+        // An identity check does not send the mobile, but shows it, masked, when valid.
+        let mobile_cell = cell(mobile_column);
         text.clear();
         let parsed = IdNumber::parse(id_cell)
             .map_err(|e| write!(text, "ID number: {e}"))
@@ -210,6 +207,11 @@ fn floor(mobile_check: bool, input: &Path, output: &Path) {
                     Ok((id, name, None))
                 }
             });
+        let shown_mobile = match &parsed {
+            Ok((_, _, Some(mobile))) => Some(*mobile),
+            Ok(_) => Mobile::parse(mobile_cell).ok(),
+            Err(_) => None,
+        };
         push_number(&mut line, number);
         line.push(b',');
         if let Ok((id, name, mobile)) = parsed {
@@ -226,7 +228,7 @@ fn floor(mobile_check: bool, input: &Path, output: &Path) {
             line.extend_from_slice(b",,");
             line.extend_from_slice(id.masked().as_str().as_bytes());
             let _ = write!(line, ",{},", name.masked());
-            if let Some(mobile) = mobile {
+            if let Some(mobile) = shown_mobile {
                 line.extend_from_slice(mobile.masked().as_str().as_bytes());
             }
         } else {
