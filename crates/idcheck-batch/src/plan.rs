@@ -121,6 +121,9 @@ impl Plan {
                 as_given.push([cells.id.into(), cells.name.into(), cells.mobile.into()]);
             }
         }
+        if rows.id_column_rounded_further_down() {
+            return Err(crate::workbook::ROUNDED_FURTHER_DOWN.to_owned());
+        }
         plan.counts = rows.counts();
         Ok(plan)
     }

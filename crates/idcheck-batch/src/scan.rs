@@ -320,6 +320,9 @@ pub struct Rows<R> {
     parts: Option<Parts>,
     /// The ID column was rounded by a spreadsheet: no row of it is sent.
     rounded: bool,
+    /// The ID cells read so far, looked at the same way: a rounded part below the rows
+    /// looked at first stops a paid run before anything is sent ([`crate::Plan::build`]).
+    rounding_read: Rounding,
 }
 
 /// Where rows come from.
@@ -431,6 +434,7 @@ impl<R: Read> Rows<R> {
             reason: String::new(),
             parts: None,
             rounded: false,
+            rounding_read: Rounding::default(),
         }
     }
 
@@ -473,7 +477,8 @@ impl<R: Read> Rows<R> {
                 .ok_or_else(|| sheet.not_a_list(&first_error))?,
         };
         let mut rounding = Rounding::default();
-        for row in sheet.range.rows().skip(header + 1).take(ROUNDING_SAMPLE) {
+        // The whole sheet: it is in memory already.
+        for row in sheet.range.rows().skip(header + 1) {
             if let Some(Data::String(id)) = row.get(columns.id) {
                 rounding.see(id);
             }
@@ -507,6 +512,15 @@ impl<R: Read> Rows<R> {
     #[must_use]
     pub fn id_column_rounded(&self) -> bool {
         self.rounded
+    }
+
+    /// Whether the rows read so far show a part of the ID column rounded by a spreadsheet
+    /// below the rows looked at before the first was judged (a CSV's first 100,000): the
+    /// rows were judged one by one, so a paid run must not go on ([`crate::Plan::build`]
+    /// refuses it).
+    #[must_use]
+    pub fn id_column_rounded_further_down(&self) -> bool {
+        !self.rounded && self.rounding_read.by_excel()
     }
 
     /// What phase 1 found so far.
@@ -579,6 +593,9 @@ impl<R: Read> Rows<R> {
             },
         };
         self.reason.clear();
+        if !self.rounded {
+            self.rounding_read.see(cells.id);
+        }
         self.parts = if self.rounded {
             self.reason.push_str(workbook::ROUNDED_COLUMN);
             None

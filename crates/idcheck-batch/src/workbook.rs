@@ -22,6 +22,10 @@ const DATE_IN_ID: &str =
 /// Every row of a column that Excel rounded, whatever its own digits say.
 pub(crate) const ROUNDED_COLUMN: &str = "ID number: the ID column was rounded by Excel (its numbers end in 000 and fail their check): the last digits are lost, so none of its rows is sent; format the column as Text and re-enter the numbers, or export from the source system";
 
+/// Why a paid run stops after phase 1 when a rounded part of the ID column lies below the rows
+/// looked at first.
+pub(crate) const ROUNDED_FURTHER_DOWN: &str = "the ID column was rounded by Excel further down the file (its numbers end in 000 and fail their check): nothing was sent; format the column as Text and re-enter the numbers, or export from the source system";
+
 /// Which sheet of a workbook: by name, or by its number (1 for the first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SheetChoice {
@@ -236,9 +240,7 @@ fn number_text(value: f64, role: Role) -> Result<Cow<'static, str>, Cow<'static,
 /// Counts of a file's ID column, for [`Rounding::by_excel`].
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Rounding {
-    /// Cells of 18 ASCII digits.
-    eighteen_digits: u32,
-    /// Of those, ending in `000`.
+    /// ID cells of 18 digits (ASCII or full-width) ending in `000`.
     ending_000: u32,
     /// Of those, not valid ID numbers (mostly: a wrong check character).
     failing: u32,
@@ -250,12 +252,15 @@ pub(crate) const ROUNDING_SAMPLE: usize = 100_000;
 impl Rounding {
     /// Counts one ID cell (as text, trimmed).
     pub(crate) fn see(&mut self, id: &str) {
-        let bytes = id.trim().as_bytes();
-        if bytes.len() != 18 || !bytes.iter().all(u8::is_ascii_digit) {
+        // Full-width digits too: the core reads them, so a rounded column typed in them
+        // would be sent.
+        let Some(digits) = idcheck_core::IdNumber::typed_digits(id) else {
+            return;
+        };
+        if digits[17] == b'X' {
             return;
         }
-        self.eighteen_digits += 1;
-        if bytes.ends_with(b"000") {
+        if digits.ends_with(b"000") {
             self.ending_000 += 1;
             // The core's own rule: mostly the check character, which about 10 in 11
             // rounded numbers fail.
@@ -265,13 +270,14 @@ impl Rounding {
         }
     }
 
-    /// A column Excel rounded: most of its 18-digit numbers end in `000` (a real number does
-    /// about once in 1,100) and most of those fail their check (about 10 in 11 of rounded
-    /// ones do). A lone `…000` in a healthy column is not this: it is judged alone.
+    /// A column Excel rounded: at least three of its numbers end in `000`, and at least half
+    /// of those fail their check (about 10 in 11 rounded ones do; real ones pass). A lone
+    /// `…000` in a healthy column is not this: it is judged alone.
     pub(crate) fn by_excel(self) -> bool {
-        self.ending_000 >= 3
-            && self.ending_000 * 2 >= self.eighteen_digits
-            && self.failing * 2 >= self.ending_000
+        // A real number ends in 000 about once in 1,100, and passes its check: three that
+        // end so, most of them failing, are a rounded column (or a rounded part of one:
+        // rows pasted from a rounded sheet), however many healthy rows are beside them.
+        self.ending_000 >= 3 && self.failing * 2 >= self.ending_000
     }
 }
 

@@ -355,3 +355,85 @@ fn fastrand_name(bytes: &[u8]) -> String {
     });
     format!("{hash:016x}")
 }
+
+/// `n` real-looking numbers as Excel keeps them in a number cell: 15 significant digits.
+fn rounded_ids(n: u32) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let body = format!("3101041985{:02}{:02}{:03}", 1 + i % 12, 1 + i % 28, i % 1000);
+            format!("{}000", &body[..15])
+        })
+        .collect()
+}
+
+fn full_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(u32::from(c) - u32::from('0') + 0xFF10).unwrap(),
+            _ => c,
+        })
+        .collect()
+}
+
+#[test]
+fn a_rounded_part_is_caught_in_full_width_beside_healthy_rows_and_below_the_first_rows() {
+    let dir = dir("rounded-parts");
+    let rounded = rounded_ids(40);
+    assert!(
+        rounded
+            .iter()
+            .any(|id| idcheck_core::IdNumber::parse(id).is_ok()),
+        "some pass their check"
+    );
+    let sent_none = |path: &Path| {
+        let lines = lines(path, None, Check::Identity).unwrap();
+        assert!(
+            lines.iter().all(|l| l["status"] == "rejected"),
+            "{}",
+            path.display()
+        );
+    };
+    // Full-width digits: the core reads them, so the column check must too.
+    let mut csv = String::from("id,name\n");
+    for id in &rounded {
+        let _ = writeln!(csv, "{},张三", full_width(id));
+    }
+    let path = dir.join("full-width.csv");
+    std::fs::write(&path, &csv).unwrap();
+    sent_none(&path);
+
+    // A rounded part pasted beside more healthy rows than rounded ones.
+    let mut csv = String::from("id,name\n");
+    for i in 0..60 {
+        let _ = writeln!(csv, "{},李四", IDS[i % IDS.len()]);
+    }
+    for id in &rounded {
+        let _ = writeln!(csv, "{id},张三");
+    }
+    let path = dir.join("beside.csv");
+    std::fs::write(&path, &csv).unwrap();
+    sent_none(&path);
+
+    // Below the rows looked at before the first is judged: a paid run stops before sending.
+    let mut csv = String::from("id,name\n");
+    for i in 0..100_000 {
+        let _ = writeln!(csv, "{},李四", IDS[i % IDS.len()]);
+    }
+    for id in &rounded {
+        let _ = writeln!(csv, "{id},张三");
+    }
+    let path = dir.join("below.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let mut rows = PeopleFile::open(&path, None)
+        .unwrap()
+        .rows(
+            Check::Identity,
+            &ColumnNames::default(),
+            &FaceImageParser::new(),
+        )
+        .unwrap();
+    assert!(!rows.id_column_rounded());
+    let refused = idcheck_batch::Plan::build(&mut rows, &[7; 32], false).unwrap_err();
+    assert!(refused.contains("nothing was sent"), "{refused}");
+    assert!(rows.id_column_rounded_further_down());
+}

@@ -105,6 +105,11 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         // Each row's line is written as it is read: no keyed hash, nothing held but the
         // exact keys of the distinct requests.
         let counts = dry_run(args, &mut rows, output)?;
+        if rows.id_column_rounded_further_down() {
+            eprintln!(
+                "idcheck batch: warning: the ID column was rounded by Excel further down the file (its numbers end in 000 and fail their check): a paid run would stop before sending anything"
+            );
+        }
         summarise_phase1(counts, args.unit_price);
         if rows.sheet().is_some() {
             eprintln!("idcheck batch: {} rows read from the sheet", counts.rows);

@@ -751,6 +751,25 @@ pub struct IdNumber {
 }
 
 impl IdNumber {
+    /// The 18 characters of `input` as people type them, in ASCII (whitespace trimmed,
+    /// full-width digits and `x` mapped, as [`IdNumber::parse`] reads them), with nothing
+    /// checked: for looking at the shape of a column of numbers (one Excel rounded ends every
+    /// number in `000`) whether or not they are valid. `None` for anything but 18 such
+    /// characters.
+    ///
+    /// ```
+    /// use idcheck_core::IdNumber;
+    /// assert_eq!(IdNumber::typed_digits("１１０１０５１９４９１２３１００００"), Some(*b"110105194912310000"));
+    /// assert_eq!(IdNumber::typed_digits("1.10105E+17"), None);
+    /// ```
+    #[must_use]
+    pub fn typed_digits(input: &str) -> Option<[u8; 18]> {
+        match normalize(input) {
+            Ok((digits, 18)) => Some(digits),
+            _ => None,
+        }
+    }
+
     /// Parse with the default, lenient rules (see [`IdParser`]).
     ///
     /// # Errors
