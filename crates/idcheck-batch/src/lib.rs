@@ -52,7 +52,7 @@ pub use run::{Answer, Observer, Outcome, Settings, Stop, run};
 pub use scan::{Cells, Counts, PeopleFile, RowView, Rows};
 pub use text::{Decoded, MAX_ROW_BYTES, TextEncoding, read_text};
 pub use workbook::SheetChoice;
-pub use xlsx::{RunSummary, csv_to_xlsx};
+pub use xlsx::{RunSummary, XLSX_MAX_ROWS, csv_to_xlsx};
 
 /// The hasher of [`foldhash`], for the batch bench's floor loop (which groups rows the way
 /// the engine does); not part of the API.

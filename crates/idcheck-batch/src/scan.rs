@@ -542,6 +542,7 @@ impl<R: Read> Rows<R> {
     /// The file cannot be read any more, a row is longer than 1 MiB (a line that is no row
     /// of people, or a quote never closed), the file changed while it was read, or it has
     /// more than 4,294,967,295 rows. Nothing of the row is in the message.
+    #[allow(clippy::too_many_lines)] // one row's steps in order, over disjoint fields
     pub fn next_row(&mut self) -> Result<Option<RowView<'_>>, String> {
         let (number, problem) = match &mut self.source {
             Source::Csv { csv, record } => {

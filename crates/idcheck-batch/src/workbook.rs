@@ -113,19 +113,71 @@ pub(crate) fn open_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sh
             )
         }
     };
-    let mut workbook = calamine::open_workbook_auto(path).map_err(|_| unreadable())?;
+    // calamine panics on some damaged files (its own test files): a damaged file is an
+    // error, not a crash.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheet(path, choice))) {
+        Ok(Ok(sheet)) => Ok(sheet),
+        Ok(Err(SheetError::Unreadable)) | Err(_) => Err(unreadable()),
+        Ok(Err(SheetError::Refused(why))) => Err(why),
+    }
+}
+
+/// Why [`read_sheet`] gave up.
+enum SheetError {
+    /// Damaged, encrypted, or not a workbook.
+    Unreadable,
+    /// Read, but not usable as asked (no such sheet, too large), with the reason.
+    Refused(String),
+}
+
+/// Larger sheets are refused before they are read: calamine holds a sheet as one grid of
+/// cells (32 bytes each) from its first used cell to its last, so a single cell at `XFD1048576`
+/// would ask for 512 GiB. 2^24 cells is 512 MiB: a sheet of all 1,048,576 rows and 16 columns.
+const MAX_CELLS: u64 = 1 << 24;
+
+type Book = calamine::Sheets<std::io::BufReader<std::fs::File>>;
+
+/// Opens the workbook by its bytes (an `.xls` named `.xlsx` is still an `.xls`).
+fn open_book(path: &Path) -> Result<Book, SheetError> {
+    use calamine::{Ods, Sheets, Xls, Xlsb, Xlsx, open_workbook};
+    let mut start = [0_u8; 8];
+    let mut file = std::fs::File::open(path).map_err(|_| SheetError::Unreadable)?;
+    let filled = file.read(&mut start).map_err(|_| SheetError::Unreadable)?;
+    if start[..filled] == *OLE_MAGIC {
+        return open_workbook::<Xls<_>, _>(path)
+            .map(Sheets::Xls)
+            .map_err(|_| SheetError::Unreadable);
+    }
+    open_workbook::<Xlsx<_>, _>(path)
+        .map(Sheets::Xlsx)
+        .or_else(|_| open_workbook::<Xlsb<_>, _>(path).map(Sheets::Xlsb))
+        .or_else(|_| open_workbook::<Ods<_>, _>(path).map(Sheets::Ods))
+        .map_err(|_| SheetError::Unreadable)
+}
+
+fn read_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sheet, SheetError> {
+    use calamine::{SheetType, SheetVisible};
+    let mut workbook = open_book(path)?;
     let names = workbook.sheet_names();
     if names.is_empty() {
-        return Err(format!("the workbook {} has no sheets", path.display()));
+        return Err(SheetError::Refused(format!(
+            "the workbook {} has no sheets",
+            path.display()
+        )));
     }
     let index = match choice {
-        None => 0,
+        // The first sheet Excel shows: not a hidden one, nor a chart.
+        None => workbook
+            .sheets_metadata()
+            .iter()
+            .position(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+            .unwrap_or(0),
         Some(SheetChoice::Named(name)) => {
             names.iter().position(|n| n == name).ok_or_else(|| {
-                format!(
+                SheetError::Refused(format!(
                     "the workbook has no sheet named {name:?}; its sheets: {}",
                     quoted(&names)
-                )
+                ))
             })?
         }
         Some(SheetChoice::Number(n)) => names
@@ -133,15 +185,18 @@ pub(crate) fn open_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sh
             .position(|name| *name == n.to_string())
             .or_else(|| n.checked_sub(1).filter(|i| *i < names.len()))
             .ok_or_else(|| {
-                format!(
+                SheetError::Refused(format!(
                     "the workbook has {} sheet(s), not {n}; its sheets: {}",
                     names.len(),
                     quoted(&names)
-                )
+                ))
             })?,
     };
     let name = names[index].clone();
-    let range = workbook.worksheet_range(&name).map_err(|_| unreadable())?;
+    check_extent(&mut workbook, &name)?;
+    let range = workbook
+        .worksheet_range(&name)
+        .map_err(|_| SheetError::Unreadable)?;
     Ok(Sheet {
         name,
         number: index + 1,
@@ -149,6 +204,72 @@ pub(crate) fn open_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sh
         names,
         range,
     })
+}
+
+/// Refuses a sheet whose used cells span more than [`MAX_CELLS`], read cell by cell first
+/// (`.xlsx` and `.xlsb`; an `.xls` cannot be larger, and `.ods` has no such reader).
+fn check_extent(workbook: &mut Book, name: &str) -> Result<(), SheetError> {
+    let mut extent = Extent::default();
+    match workbook {
+        calamine::Sheets::Xlsx(book) => {
+            let mut cells = book
+                .worksheet_cells_reader(name)
+                .map_err(|_| SheetError::Unreadable)?;
+            while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Unreadable)? {
+                extent.see(&cell);
+            }
+        }
+        calamine::Sheets::Xlsb(book) => {
+            let mut cells = book
+                .worksheet_cells_reader(name)
+                .map_err(|_| SheetError::Unreadable)?;
+            while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Unreadable)? {
+                extent.see(&cell);
+            }
+        }
+        _ => return Ok(()),
+    }
+    if extent.cells() > MAX_CELLS {
+        return Err(SheetError::Refused(format!(
+            "the sheet {name:?} spans {} rows and {} columns of used cells, more than idcheck reads ({MAX_CELLS} cells): delete the rows and columns around the list, or save the sheet as CSV",
+            extent.rows(),
+            extent.columns()
+        )));
+    }
+    Ok(())
+}
+
+/// The used cells' bounding box.
+#[derive(Default)]
+struct Extent {
+    used: Option<((u32, u32), (u32, u32))>,
+}
+
+impl Extent {
+    fn see(&mut self, cell: &calamine::Cell<calamine::DataRef<'_>>) {
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            return;
+        }
+        let (r, c) = cell.get_position();
+        self.used = Some(match self.used {
+            None => ((r, c), (r, c)),
+            Some(((r0, c0), (r1, c1))) => ((r0.min(r), c0.min(c)), (r1.max(r), c1.max(c))),
+        });
+    }
+
+    fn rows(&self) -> u64 {
+        self.used
+            .map_or(0, |((r0, _), (r1, _))| u64::from(r1 - r0) + 1)
+    }
+
+    fn columns(&self) -> u64 {
+        self.used
+            .map_or(0, |((_, c0), (_, c1))| u64::from(c1 - c0) + 1)
+    }
+
+    fn cells(&self) -> u64 {
+        self.rows() * self.columns()
+    }
 }
 
 fn quoted(names: &[String]) -> String {
@@ -229,6 +350,9 @@ fn number_text(value: f64, role: Role) -> Result<Cow<'static, str>, Cow<'static,
         } else {
             Err(Cow::Borrowed(STORED_AS_NUMBER))
         };
+    }
+    if role == Role::Mobile && value < 0.0 {
+        return Err(Cow::Borrowed("mobile: a negative number"));
     }
     Ok(Cow::Owned(if whole {
         format!("{value:.0}")

@@ -46,6 +46,22 @@ impl RunSummary {
     }
 }
 
+/// Rows an `.xlsx` sheet holds below its header (Excel's limit, 2^20 rows in all).
+pub const XLSX_MAX_ROWS: u64 = 1_048_575;
+
+/// Characters a cell holds at most (Excel's limit); longer text (only ever a cell as given,
+/// with `--unmasked`) is cut there, ending in `…`.
+const MAX_CELL_CHARS: usize = 32_767;
+
+fn within_cell_limit(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(MAX_CELL_CHARS - 1) {
+        Some((at, _)) if value.chars().count() > MAX_CELL_CHARS => {
+            std::borrow::Cow::Owned(format!("{}…", &value[..at]))
+        }
+        _ => std::borrow::Cow::Borrowed(value),
+    }
+}
+
 /// Statuses and the colours that make them readable at a glance.
 const STATUS_COLOURS: [(&str, u32); 9] = [
     ("match", 0x00C6_EFCE),
@@ -102,15 +118,7 @@ fn write_workbook<W: Write + Seek + Send>(
         .set_bold()
         .set_border_bottom(FormatBorder::Thin);
     let text = Format::new().set_num_format("@");
-    let status_formats: Vec<(&str, Format)> = STATUS_COLOURS
-        .iter()
-        .map(|(status, colour)| {
-            (
-                *status,
-                Format::new().set_background_color(Color::RGB(*colour)),
-            )
-        })
-        .collect();
+    let status_formats = status_formats();
 
     let mut workbook = Workbook::new();
     let mut counts: Vec<(String, u64)> = Vec::new();
@@ -149,14 +157,19 @@ fn write_workbook<W: Write + Seek + Send>(
                     };
                 } else if text_columns.contains(&col) {
                     // Text, whatever it looks like: an ID number is no number.
-                    sheet.write_string_with_format(r, col, value, &text)?;
+                    sheet.write_string_with_format(
+                        r,
+                        col,
+                        within_cell_limit(value).as_ref(),
+                        &text,
+                    )?;
                 } else if number_columns.contains(&c) && !value.is_empty() {
                     match value.parse::<u32>() {
                         Ok(n) => sheet.write_number(r, col, n)?,
                         Err(_) => sheet.write_string(r, col, value)?,
                     };
                 } else if !value.is_empty() {
-                    sheet.write_string(r, col, value)?;
+                    sheet.write_string(r, col, within_cell_limit(value).as_ref())?;
                 }
             }
         }
@@ -178,6 +191,18 @@ fn write_workbook<W: Write + Seek + Send>(
     }
     write_summary(&mut workbook, summary, &counts, last_row, &bold)?;
     workbook.save_to_writer(out)
+}
+
+fn status_formats() -> Vec<(&'static str, Format)> {
+    STATUS_COLOURS
+        .iter()
+        .map(|(status, colour)| {
+            (
+                *status,
+                Format::new().set_background_color(Color::RGB(*colour)),
+            )
+        })
+        .collect()
 }
 
 fn write_summary(
@@ -231,7 +256,30 @@ fn write_summary(
     for (i, (label, value)) in lines.iter().enumerate() {
         let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
         sheet.write_string(r, 0, label)?;
-        sheet.write_string(r, 1, value)?;
+        // Counts as numbers (they add up in Excel); prices and words as text.
+        match value.parse::<u32>() {
+            Ok(n) => sheet.write_number(r, 1, n)?,
+            Err(_) => sheet.write_string(r, 1, value)?,
+        };
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_longer_than_excel_holds_are_cut_with_an_ellipsis() {
+        let long = "名".repeat(40_000);
+        let cut = within_cell_limit(&long);
+        assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+        assert!(cut.ends_with('…'));
+        let exact = "a".repeat(MAX_CELL_CHARS);
+        assert_eq!(within_cell_limit(&exact), exact.as_str());
+        let mut out = std::io::Cursor::new(Vec::new());
+        let csv = format!("row,status,name\n1,valid,{long}\n");
+        csv_to_xlsx(csv.as_bytes(), &RunSummary::dry_run(None), &mut out).unwrap();
+        assert!(out.into_inner().len() > 1000);
+    }
 }

@@ -360,7 +360,12 @@ fn fastrand_name(bytes: &[u8]) -> String {
 fn rounded_ids(n: u32) -> Vec<String> {
     (0..n)
         .map(|i| {
-            let body = format!("3101041985{:02}{:02}{:03}", 1 + i % 12, 1 + i % 28, i % 1000);
+            let body = format!(
+                "3101041985{:02}{:02}{:03}",
+                1 + i % 12,
+                1 + i % 28,
+                i % 1000
+            );
             format!("{}000", &body[..15])
         })
         .collect()
@@ -436,4 +441,55 @@ fn a_rounded_part_is_caught_in_full_width_beside_healthy_rows_and_below_the_firs
     let refused = idcheck_batch::Plan::build(&mut rows, &[7; 32], false).unwrap_err();
     assert!(refused.contains("nothing was sent"), "{refused}");
     assert!(rows.id_column_rounded_further_down());
+}
+
+#[test]
+fn a_sheet_too_large_to_hold_a_misnamed_workbook_and_a_hidden_first_sheet() {
+    let dir = dir("extent");
+    // One cell in Excel's last corner: a grid of 17 billion cells if read as one.
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "id").unwrap();
+    sheet.write_string(0, 1, "name").unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    let path = dir.join("corner.xlsx");
+    save(&mut workbook, &path);
+    let refused = lines(&path, None, Check::Identity).unwrap_err();
+    assert!(
+        refused.contains("spans 1048576 rows and 16384 columns"),
+        "{refused}"
+    );
+
+    // A hidden sheet first: the default is the first sheet Excel shows.
+    let mut workbook = Workbook::new();
+    let hidden = workbook.add_worksheet();
+    hidden.set_name("旧名单").unwrap();
+    hidden.write_string(0, 0, "id").unwrap();
+    hidden.write_string(0, 1, "name").unwrap();
+    hidden.write_string(1, 0, IDS[0]).unwrap();
+    hidden.write_string(1, 1, "张三").unwrap();
+    hidden.set_hidden(true);
+    let shown = workbook.add_worksheet();
+    shown.set_name("员工").unwrap();
+    shown.write_string(0, 0, "id").unwrap();
+    shown.write_string(0, 1, "name").unwrap();
+    for (r, id) in IDS.iter().enumerate() {
+        let r = u32::try_from(r).unwrap() + 1;
+        shown.write_string(r, 0, *id).unwrap();
+        shown.write_string(r, 1, "李四").unwrap();
+    }
+    shown.set_active(true);
+    // Named like another format: the bytes decide.
+    let path = dir.join("people.ods");
+    save(&mut workbook, &path);
+    let file = PeopleFile::open(&path, None).unwrap();
+    let rows = file
+        .rows(
+            Check::Identity,
+            &ColumnNames::default(),
+            &FaceImageParser::new(),
+        )
+        .unwrap();
+    assert_eq!(rows.sheet(), Some(("员工", 2, 2)));
+    assert_eq!(valid_ids(&path), IDS.len());
 }

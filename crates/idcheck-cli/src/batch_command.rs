@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,6 +92,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     if xlsx_output(args) && args.format == Format::Jsonl {
         return Err("an .xlsx output holds the CSV columns: leave out --format jsonl".to_owned());
     }
+    refuse_other_spreadsheet_output(args)?;
     let mut rows = read_people(args)?;
     // The output is prepared (and refused: the input itself, a file in use) before anything
     // is read or sent; it replaces the file only at the end.
@@ -123,6 +124,14 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     let plan = Plan::build(&mut rows, &salt, args.unmasked)?;
     drop(rows);
     summarise_phase1(plan.counts(), args.unit_price);
+    if xlsx_output(args) && plan.counts().rows > idcheck_batch::XLSX_MAX_ROWS {
+        // Known before anything is paid for.
+        return Err(format!(
+            "an .xlsx sheet holds {} rows below its header and the file has {}: nothing was sent; write the results as CSV",
+            idcheck_batch::XLSX_MAX_ROWS,
+            plan.counts().rows
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -245,6 +254,23 @@ async fn stop_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// An output named like a spreadsheet idcheck does not write (`.xls`, `.xlsm`, `.ods`) would
+/// get CSV text under that name.
+fn refuse_other_spreadsheet_output(args: &Args) -> Result<(), String> {
+    match args
+        .output
+        .as_deref()
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .filter(|e| ["xls", "xlsm", "xlsb", "ods"].contains(&e.to_ascii_lowercase().as_str()))
+    {
+        Some(extension) => Err(format!(
+            "idcheck writes results as .xlsx or as CSV, not as .{extension}: name the output .xlsx or .csv"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Whether the results are written as an `.xlsx` workbook (`--output *.xlsx`).

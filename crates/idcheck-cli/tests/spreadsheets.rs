@@ -133,6 +133,17 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
         stderr(&first)
     );
 
+    // Spreadsheet names idcheck does not write are refused, not filled with CSV text.
+    let ods = batch_off(
+        &dir,
+        &base,
+        &["people.xlsx", "--dry-run", "--output", "out.ods"],
+    )
+    .await;
+    assert_eq!(ods.status.code(), Some(2), "{}", stderr(&ods));
+    assert!(stderr(&ods).contains("not as .ods"), "{}", stderr(&ods));
+    assert!(!dir.join("out.ods").exists());
+
     let args = ["people.xlsx", "--sheet", "名单", "--dry-run", "--output"];
     let dry_csv = batch_off(&dir, &base, &[&args[..], &["dry.csv"]].concat()).await;
     let dry_xlsx = batch_off(&dir, &base, &[&args[..], &["dry.xlsx"]].concat()).await;
