@@ -101,7 +101,7 @@ impl Sheet {
 /// sheet. Messages never quote the file's content.
 pub(crate) fn open_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sheet, String> {
     let unreadable = || {
-        if is_password_protected(path) {
+        if is_password_protected(path) || is_encrypted_ods(path) {
             format!(
                 "{} is a password-protected workbook: save it again without a password (File › Info › Protect Workbook › Encrypt with Password: empty), or export it as CSV",
                 path.display()
@@ -151,8 +151,13 @@ fn open_book(path: &Path) -> Result<Book, SheetError> {
     open_workbook::<Xlsx<_>, _>(path)
         .map(Sheets::Xlsx)
         .or_else(|_| open_workbook::<Xlsb<_>, _>(path).map(Sheets::Xlsb))
-        .or_else(|_| open_workbook::<Ods<_>, _>(path).map(Sheets::Ods))
         .map_err(|_| SheetError::Unreadable)
+        .or_else(|_| {
+            check_ods_extent(path)?;
+            open_workbook::<Ods<_>, _>(path)
+                .map(Sheets::Ods)
+                .map_err(|_| SheetError::Unreadable)
+        })
 }
 
 fn read_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sheet, SheetError> {
@@ -217,6 +222,9 @@ fn check_extent(workbook: &mut Book, name: &str) -> Result<(), SheetError> {
                 .map_err(|_| SheetError::Unreadable)?;
             while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Unreadable)? {
                 extent.see(&cell);
+                if extent.cells() > MAX_CELLS {
+                    break;
+                }
             }
         }
         calamine::Sheets::Xlsb(book) => {
@@ -225,16 +233,117 @@ fn check_extent(workbook: &mut Book, name: &str) -> Result<(), SheetError> {
                 .map_err(|_| SheetError::Unreadable)?;
             while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Unreadable)? {
                 extent.see(&cell);
+                if extent.cells() > MAX_CELLS {
+                    break;
+                }
             }
         }
-        _ => return Ok(()),
+        // An .ods was measured before it was opened (calamine reads every sheet at once).
+        calamine::Sheets::Ods(_) | calamine::Sheets::Xls(_) => return Ok(()),
     }
     if extent.cells() > MAX_CELLS {
-        return Err(SheetError::Refused(format!(
-            "the sheet {name:?} spans {} rows and {} columns of used cells, more than idcheck reads ({MAX_CELLS} cells): delete the rows and columns around the list, or save the sheet as CSV",
-            extent.rows(),
-            extent.columns()
-        )));
+        return Err(too_large(name, extent.rows(), extent.columns()));
+    }
+    Ok(())
+}
+
+fn too_large(name: &str, rows: u64, columns: u64) -> SheetError {
+    SheetError::Refused(format!(
+        "the sheet {name:?} spans {rows} rows and {columns} columns of used cells, more than idcheck reads ({MAX_CELLS} cells): delete the rows and columns around the list, or save the sheet as CSV"
+    ))
+}
+
+/// An `.ods` file saved with a password lists how each part was encrypted in its
+/// manifest.
+fn is_encrypted_ods(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return false;
+    };
+    let Ok(manifest) = zip.by_name("META-INF/manifest.xml") else {
+        return false;
+    };
+    let mut text = String::new();
+    manifest
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .is_ok_and(|_| text.contains("manifest:encryption-data"))
+}
+
+/// Every sheet's extent in an `.ods` file, from its XML, where a few bytes can repeat a cell
+/// across millions of columns and rows (calamine would expand them all, every sheet as it
+/// opens the file): the rows up to the last used one, times the widest used row. Not an
+/// `.ods`: nothing to refuse (calamine then says what it is).
+fn check_ods_extent(path: &Path) -> Result<(), SheetError> {
+    use quick_xml::events::{BytesStart, Event};
+    let count = |e: &BytesStart<'_>, key: &[u8]| -> u64 {
+        e.try_get_attribute(key)
+            .ok()
+            .flatten()
+            .and_then(|a| std::str::from_utf8(&a.value).ok()?.parse().ok())
+            .unwrap_or(1)
+    };
+    let has = |e: &BytesStart<'_>, key: &[u8]| e.try_get_attribute(key).ok().flatten().is_some();
+    let file = std::fs::File::open(path).map_err(|_| SheetError::Unreadable)?;
+    let mut zip =
+        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| SheetError::Unreadable)?;
+    let Ok(content) = zip.by_name("content.xml") else {
+        return Ok(());
+    };
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let mut buf = Vec::new();
+    let (mut in_sheet, mut name, mut rows, mut width) = (false, String::new(), 0_u64, 0_u64);
+    let (mut row_repeat, mut column, mut row_width) = (1_u64, 0_u64, 0_u64);
+    loop {
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|_| SheetError::Unreadable)?;
+        let (start, ends_row) = match &event {
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), e.name().as_ref() == b"table:table-row"),
+            Event::End(e) => (None, e.name().as_ref() == b"table:table-row"),
+            Event::Eof => break,
+            _ => (None, false),
+        };
+        if let Some(e) = start {
+            match e.name().as_ref() {
+                b"table:table" => {
+                    in_sheet = true;
+                    (rows, width) = (0, 0);
+                    name = e
+                        .try_get_attribute(b"table:name")
+                        .ok()
+                        .flatten()
+                        .and_then(|a| a.decode_and_unescape_value(xml.decoder()).ok())
+                        .map(std::borrow::Cow::into_owned)
+                        .unwrap_or_default();
+                }
+                b"table:table-row" if in_sheet => {
+                    row_repeat = count(e, b"table:number-rows-repeated");
+                    (column, row_width) = (0, 0);
+                }
+                b"table:table-cell" | b"table:covered-table-cell" if in_sheet => {
+                    column = column.saturating_add(count(e, b"table:number-columns-repeated"));
+                    if has(e, b"office:value-type") || has(e, b"table:formula") {
+                        row_width = column;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if ends_row && in_sheet {
+            rows = rows.saturating_add(row_repeat);
+            // Rows up to this used one, times the widest used row so far.
+            if row_width > 0 {
+                width = width.max(row_width);
+                if rows.saturating_mul(width) > MAX_CELLS {
+                    return Err(too_large(&name, rows, width));
+                }
+            }
+        }
+        buf.clear();
     }
     Ok(())
 }

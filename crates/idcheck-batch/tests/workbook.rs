@@ -493,3 +493,59 @@ fn a_sheet_too_large_to_hold_a_misnamed_workbook_and_a_hidden_first_sheet() {
     assert_eq!(rows.sheet(), Some(("员工", 2, 2)));
     assert_eq!(valid_ids(&path), IDS.len());
 }
+
+/// An `.ods` spreadsheet whose only sheet's rows are `rows` (XML of `table:table-row`s).
+fn ods(path: &Path, rows: &str) {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    zip.start_file("META-INF/manifest.xml", stored).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+    zip.start_file("content.xml", stored).unwrap();
+    write!(
+        zip,
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="名单">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    )
+    .unwrap();
+    zip.finish().unwrap();
+}
+
+fn ods_row(cells: &[&str]) -> String {
+    let mut row = String::from("<table:table-row>");
+    for c in cells {
+        let _ = write!(
+            row,
+            r#"<table:table-cell office:value-type="string"><text:p>{c}</text:p></table:table-cell>"#
+        );
+    }
+    row.push_str("</table:table-row>");
+    row
+}
+
+#[test]
+fn an_ods_is_read_and_one_that_repeats_a_cell_a_billion_times_is_refused_unexpanded() {
+    let dir = dir("ods");
+    let path = dir.join("people.ods");
+    let mut rows = ods_row(&["id", "name"]);
+    for id in IDS {
+        rows.push_str(&ods_row(&[id, "张三"]));
+    }
+    ods(&path, &rows);
+    assert_eq!(valid_ids(&path), IDS.len());
+
+    // 600 bytes that calamine would expand to 10^18 cells.
+    let path = dir.join("bomb.ods");
+    ods(
+        &path,
+        r#"<table:table-row table:number-rows-repeated="999999999"><table:table-cell table:number-columns-repeated="999999999" office:value-type="string"><text:p>X</text:p></table:table-cell></table:table-row>"#,
+    );
+    let refused = lines(&path, None, Check::Identity).unwrap_err();
+    assert!(
+        refused.contains("spans 999999999 rows and 999999999 columns"),
+        "{refused}"
+    );
+}

@@ -124,26 +124,6 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
     let people = people(41, 30);
     team_workbook(&dir.join("people.xlsx"), &people);
 
-    // The first sheet is notes: the error names the others.
-    let first = batch_off(&dir, &base, &["people.xlsx", "--dry-run"]).await;
-    assert_eq!(first.status.code(), Some(2), "{}", stderr(&first));
-    assert!(
-        stderr(&first).contains("--sheet") && stderr(&first).contains("\"名单\""),
-        "{}",
-        stderr(&first)
-    );
-
-    // Spreadsheet names idcheck does not write are refused, not filled with CSV text.
-    let ods = batch_off(
-        &dir,
-        &base,
-        &["people.xlsx", "--dry-run", "--output", "out.ods"],
-    )
-    .await;
-    assert_eq!(ods.status.code(), Some(2), "{}", stderr(&ods));
-    assert!(stderr(&ods).contains("not as .ods"), "{}", stderr(&ods));
-    assert!(!dir.join("out.ods").exists());
-
     let args = ["people.xlsx", "--sheet", "名单", "--dry-run", "--output"];
     let dry_csv = batch_off(&dir, &base, &[&args[..], &["dry.csv"]].concat()).await;
     let dry_xlsx = batch_off(&dir, &base, &[&args[..], &["dry.xlsx"]].concat()).await;
@@ -232,6 +212,32 @@ async fn a_chosen_sheet_is_paid_once_and_the_xlsx_output_reads_back_as_the_csv()
         assert_eq!(a[status], b[status]);
         assert_eq!(a[id], b[id]);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sheet_without_the_columns_names_the_others_and_other_spreadsheet_outputs_are_refused() {
+    let base = "http://127.0.0.1:9"; // never dialled: both are refused before a row is read
+    let dir = workdir("sheets", "refusals");
+    team_workbook(&dir.join("people.xlsx"), &people(43, 3));
+    // The first sheet is notes: the error names the others.
+    let first = batch_off(&dir, base, &["people.xlsx", "--dry-run"]).await;
+    assert_eq!(first.status.code(), Some(2), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("--sheet") && stderr(&first).contains("\"名单\""),
+        "{}",
+        stderr(&first)
+    );
+
+    // Spreadsheet names idcheck does not write are refused, not filled with CSV text.
+    let ods = batch_off(
+        &dir,
+        base,
+        &["people.xlsx", "--dry-run", "--output", "out.ods"],
+    )
+    .await;
+    assert_eq!(ods.status.code(), Some(2), "{}", stderr(&ods));
+    assert!(stderr(&ods).contains("not as .ods"), "{}", stderr(&ods));
+    assert!(!dir.join("out.ods").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
