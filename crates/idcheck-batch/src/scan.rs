@@ -20,7 +20,7 @@ use crate::text::{
 use crate::workbook::{self, ROUNDING_SAMPLE, Role, Rounding, Sheet, SheetChoice};
 
 /// How many of a sheet's first non-empty rows are looked at for the header row.
-const HEADER_SEARCH_ROWS: usize = 10;
+pub(crate) const HEADER_SEARCH_ROWS: usize = 10;
 
 /// How much decoded text [`PeopleFile::open`] reads to choose the delimiter.
 const DELIMITER_PREFIX: usize = 1 << 20;

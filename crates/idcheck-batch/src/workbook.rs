@@ -79,7 +79,11 @@ impl Sheet {
     /// `error` (this sheet has no usable header), with the other sheets to try when there
     /// are any.
     pub(crate) fn not_a_list(&self, error: &str) -> String {
-        let error = error.replace(crate::input::DELIMITER_HINT, "");
+        let error = format!(
+            "{} (the header row is looked for among the sheet's first {} non-empty rows)",
+            error.replace(crate::input::DELIMITER_HINT, ""),
+            crate::scan::HEADER_SEARCH_ROWS
+        );
         if self.of < 2 {
             return error;
         }
@@ -198,10 +202,7 @@ fn read_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sheet, SheetE
             })?,
     };
     let name = names[index].clone();
-    check_extent(&mut workbook, &name)?;
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|_| SheetError::Unreadable)?;
+    let range = read_range(&mut workbook, &name)?;
     Ok(Sheet {
         name,
         number: index + 1,
@@ -211,40 +212,53 @@ fn read_sheet(path: &Path, choice: Option<&SheetChoice>) -> Result<Sheet, SheetE
     })
 }
 
-/// Refuses a sheet whose used cells span more than [`MAX_CELLS`], read cell by cell first
-/// (`.xlsx` and `.xlsb`; an `.xls` cannot be larger, and `.ods` has no such reader).
-fn check_extent(workbook: &mut Book, name: &str) -> Result<(), SheetError> {
+/// The sheet's cells, refused once its used cells span more than [`MAX_CELLS`]: an `.xlsx`
+/// or `.xlsb` read cell by cell (in one pass, as calamine would, but stopping there); an
+/// `.xls` cannot be larger, and an `.ods` was measured before it was opened.
+fn read_range(workbook: &mut Book, name: &str) -> Result<Range<Data>, SheetError> {
     let mut extent = Extent::default();
+    let mut cells = Vec::new();
+    let mut keep = |cell: calamine::Cell<calamine::DataRef<'_>>| {
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            return Ok(());
+        }
+        extent.see(cell.get_position());
+        if extent.cells() > MAX_CELLS {
+            return Err(too_large(name, extent.rows(), extent.columns()));
+        }
+        cells.push(calamine::Cell::new(
+            cell.get_position(),
+            Data::from(cell.get_value().clone()),
+        ));
+        Ok(())
+    };
     match workbook {
         calamine::Sheets::Xlsx(book) => {
-            let mut cells = book
-                .worksheet_cells_reader(name)
-                .map_err(|_| SheetError::Unreadable)?;
-            while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Unreadable)? {
-                extent.see(&cell);
-                if extent.cells() > MAX_CELLS {
-                    break;
-                }
+            let mut reader = match book.worksheet_cells_reader(name) {
+                Ok(reader) => reader,
+                // A chart sheet: no cells (as calamine reads it), so "empty".
+                Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Range::default()),
+                Err(_) => return Err(SheetError::Unreadable),
+            };
+            while let Some(cell) = reader.next_cell().map_err(|_| SheetError::Unreadable)? {
+                keep(cell)?;
             }
         }
         calamine::Sheets::Xlsb(book) => {
-            let mut cells = book
+            let mut reader = book
                 .worksheet_cells_reader(name)
                 .map_err(|_| SheetError::Unreadable)?;
-            while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Unreadable)? {
-                extent.see(&cell);
-                if extent.cells() > MAX_CELLS {
-                    break;
-                }
+            while let Some(cell) = reader.next_cell().map_err(|_| SheetError::Unreadable)? {
+                keep(cell)?;
             }
         }
-        // An .ods was measured before it was opened (calamine reads every sheet at once).
-        calamine::Sheets::Ods(_) | calamine::Sheets::Xls(_) => return Ok(()),
+        calamine::Sheets::Ods(_) | calamine::Sheets::Xls(_) => {
+            return workbook
+                .worksheet_range(name)
+                .map_err(|_| SheetError::Unreadable);
+        }
     }
-    if extent.cells() > MAX_CELLS {
-        return Err(too_large(name, extent.rows(), extent.columns()));
-    }
-    Ok(())
+    Ok(Range::from_sparse(cells))
 }
 
 fn too_large(name: &str, rows: u64, columns: u64) -> SheetError {
@@ -355,11 +369,7 @@ struct Extent {
 }
 
 impl Extent {
-    fn see(&mut self, cell: &calamine::Cell<calamine::DataRef<'_>>) {
-        if matches!(cell.get_value(), calamine::DataRef::Empty) {
-            return;
-        }
-        let (r, c) = cell.get_position();
+    fn see(&mut self, (r, c): (u32, u32)) {
         self.used = Some(match self.used {
             None => ((r, c), (r, c)),
             Some(((r0, c0), (r1, c1))) => ((r0.min(r), c0.min(c)), (r1.max(r), c1.max(c))),
