@@ -5,7 +5,6 @@ use std::fmt;
 use std::io::{self, Cursor, Write};
 
 use base64::Engine as _;
-use image::codecs::jpeg::JpegEncoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder as _, ImageError, ImageReader, Limits, RgbImage};
 
@@ -101,8 +100,20 @@ impl FaceImageParser {
                 oriented: false,
             });
         }
-        let (image, oriented) = decode(bytes, original)?;
-        let (jpeg, quality) = self.shrink(&image, original.format)?;
+        let cap = self.max_base64_len / 4 * 3;
+        // A JPEG is decoded at 1/8, 1/4 or 1/2 size when that is still larger than any size
+        // that could fit; if even that reduced image fits, it is decoded again, larger.
+        let mut want = first_guess(original, bytes.len(), cap, self.min_side);
+        let (jpeg, quality, oriented) = loop {
+            let decoded = decode(bytes, original, want)?;
+            match self.shrink(&decoded.image, original.format, cap, decoded.reduced)? {
+                Some((jpeg, quality)) => break (jpeg, quality, decoded.oriented),
+                None => {
+                    let (width, height) = decoded.image.dimensions();
+                    want = width.max(height).saturating_mul(2);
+                }
+            }
+        };
         let photo = self.from_bytes(&jpeg)?;
         Ok(FittedPhoto {
             photo,
@@ -114,16 +125,17 @@ impl FaceImageParser {
         })
     }
 
-    /// The JPEG and its quality: full size if possible, else the largest that fits.
+    /// The JPEG and its quality: full size if possible, else the largest that fits; `None`
+    /// when `image` is `reduced` (decoded smaller than the original) and a larger one may fit.
     fn shrink(
         &self,
         image: &RgbImage,
         format: ImageFormat,
-    ) -> Result<(Vec<u8>, u8), FaceImageError> {
-        // Raw bytes whose base64 (4 characters per 3 bytes, padded) is within the limit.
-        let cap = self.max_base64_len / 4 * 3;
+        cap: usize,
+        reduced: bool,
+    ) -> Result<Option<(Vec<u8>, u8)>, FaceImageError> {
         if let Some(jpeg) = encode(image, MIN_QUALITY, cap) {
-            return Ok(best_quality(image, jpeg, cap));
+            return Ok((!reduced).then(|| best_quality(image, jpeg, cap)));
         }
         let (width, height) = image.dimensions();
         let (long, short) = (width.max(height), width.min(height));
@@ -141,6 +153,9 @@ impl FaceImageParser {
             min_long += 1;
         }
         if min_long >= long {
+            if reduced {
+                return Ok(None);
+            }
             return Err(self.cannot_fit(image, format));
         }
         let mut search = Search::new(min_long, long, f64::from(long) / f64::from(short), cap);
@@ -170,7 +185,7 @@ impl FaceImageParser {
             search.record(candidate, resized, jpeg);
         }
         match search.into_best() {
-            Some((image, jpeg)) => Ok(best_quality(&image, jpeg, cap)),
+            Some((image, jpeg)) => Ok(Some(best_quality(&image, jpeg, cap))),
             None => Err(FaceImageError::CannotReencode {
                 format,
                 reason: "the JPEG encoder refused it",
@@ -329,12 +344,37 @@ impl fmt::Debug for FittedPhoto {
     }
 }
 
-/// Decodes to 8-bit RGB, upright; `true` if an EXIF orientation was applied.
-fn decode(bytes: &[u8], info: ImageInfo) -> Result<(RgbImage, bool), FaceImageError> {
+/// A decoded photo, upright.
+struct Decoded {
+    image: RgbImage,
+    /// An EXIF orientation was applied.
+    oriented: bool,
+    /// Decoded at 1/2, 1/4 or 1/8 size.
+    reduced: bool,
+}
+
+/// The long side to decode a JPEG at, at least: well above the largest that could fit, by
+/// the JPEG's own bytes per pixel (a JPEG re-encoded at quality 70 with 4:2:0 is seldom under
+/// a quarter of a phone's quality-90 original; size goes about as the pixel count).
+fn first_guess(info: ImageInfo, len: usize, cap: usize, min_side: u32) -> u32 {
+    let long = info.width.max(info.height);
+    #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52
+    let ratio = (cap as f64 / (len as f64 / 4.0).max(1.0)).sqrt();
+    to_side(f64::from(long) * ratio * 1.5).max(min_side.saturating_mul(4))
+}
+
+/// Decodes to 8-bit RGB, upright; a JPEG at the smallest of 1/8, 1/4, 1/2 or full size whose
+/// long side is at least `want`.
+fn decode(bytes: &[u8], info: ImageInfo, want: u32) -> Result<Decoded, FaceImageError> {
     let format = info.format;
     let refuse = |reason| FaceImageError::CannotReencode { format, reason };
     if u64::from(info.width) * u64::from(info.height) > MAX_PIXELS {
         return Err(refuse("over 64 megapixels, more than is safe to decode"));
+    }
+    if format == ImageFormat::Jpeg
+        && let Some(decoded) = decode_jpeg(bytes, want)?
+    {
+        return Ok(decoded);
     }
     let codec = match format {
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
@@ -349,7 +389,84 @@ fn decode(bytes: &[u8], info: ImageInfo) -> Result<(RgbImage, bool), FaceImageEr
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| refuse(reason(&e)))?;
     image.apply_orientation(orientation);
-    Ok((flatten(image), orientation != Orientation::NoTransforms))
+    Ok(Decoded {
+        image: flatten(image),
+        oriented: orientation != Orientation::NoTransforms,
+        reduced: false,
+    })
+}
+
+/// A JPEG decoded at reduced size in the DCT domain; `None` for what this decoder leaves to
+/// the general one (CMYK, 16-bit).
+fn decode_jpeg(bytes: &[u8], want: u32) -> Result<Option<Decoded>, FaceImageError> {
+    let refuse = |reason| FaceImageError::CannotReencode {
+        format: ImageFormat::Jpeg,
+        reason,
+    };
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODE_BYTES).unwrap_or(usize::MAX));
+    decoder.read_info().map_err(|e| refuse(jpeg_reason(&e)))?;
+    let Some(header) = decoder.info() else {
+        return Err(refuse("the image data is corrupt"));
+    };
+    let rgb = match header.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => true,
+        jpeg_decoder::PixelFormat::L8 => false,
+        _ => return Ok(None),
+    };
+    let (width, height) = (u32::from(header.width), u32::from(header.height));
+    let long = width.max(height);
+    let mut reduced = false;
+    if want < long {
+        let side = |s: u32| {
+            u16::try_from((u64::from(s) * u64::from(want)).div_ceil(u64::from(long)))
+                .unwrap_or(u16::MAX)
+        };
+        let (w, _) = decoder
+            .scale(side(width), side(height))
+            .map_err(|e| refuse(jpeg_reason(&e)))?;
+        reduced = u32::from(w) < width;
+    }
+    let pixels = decoder.decode().map_err(|e| refuse(jpeg_reason(&e)))?;
+    let Some(header) = decoder.info() else {
+        return Err(refuse("the image data is corrupt"));
+    };
+    let (w, h) = (u32::from(header.width), u32::from(header.height));
+    let pixels = if rgb {
+        pixels
+    } else {
+        pixels.iter().flat_map(|&l| [l; 3]).collect()
+    };
+    let Some(image) = RgbImage::from_raw(w, h, pixels) else {
+        return Err(refuse("the image data is corrupt"));
+    };
+    let orientation = decoder
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let image = if orientation == Orientation::NoTransforms {
+        image
+    } else {
+        let mut image = DynamicImage::ImageRgb8(image);
+        image.apply_orientation(orientation);
+        image.into_rgb8()
+    };
+    Ok(Some(Decoded {
+        image,
+        oriented: orientation != Orientation::NoTransforms,
+        reduced,
+    }))
+}
+
+/// A short reason for a JPEG decoding error (the decoder's own text may quote the data).
+fn jpeg_reason(error: &jpeg_decoder::Error) -> &'static str {
+    match error {
+        jpeg_decoder::Error::Unsupported(_) => {
+            "a variant of the format the decoder does not support"
+        }
+        jpeg_decoder::Error::Io(_) => "the image data is truncated",
+        _ => "the image data is corrupt",
+    }
 }
 
 /// A short reason for a decoding error (the decoder's own text may quote the data).
@@ -383,12 +500,18 @@ fn flatten(image: DynamicImage) -> RgbImage {
 /// The JPEG of `image` at `quality`, or `None` as soon as it grows over `cap` bytes (or if
 /// the encoder refuses the image), so that a hopeless try costs little.
 fn encode(image: &RgbImage, quality: u8, cap: usize) -> Option<Vec<u8>> {
+    let width = u16::try_from(image.width()).ok()?;
+    let height = u16::try_from(image.height()).ok()?;
     let mut out = Capped {
         bytes: Vec::with_capacity(cap.min(1 << 20)),
         cap,
     };
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(image)
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    // Colour at half resolution both ways, as cameras and libjpeg do by default: about a
+    // third more pixels in the same bytes than full-resolution colour.
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder
+        .encode(image.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
         .ok()?;
     Some(out.bytes)
 }
