@@ -161,7 +161,9 @@ impl FaceImageParser {
         let mut search = Search::new(min_long, long, f64::from(long) / f64::from(short), cap);
         while let Some(candidate) = search.next_probe() {
             let (w, h) = scaled(width, height, candidate);
-            let resized = resample::shrink(image, w, h);
+            // From the smallest larger probe when there is one (a small shrink), not from
+            // the whole photo; the result is resampled from the photo once at the end.
+            let resized = resample::shrink(search.source(candidate).unwrap_or(image), w, h);
             // At the smallest size, encode in full: the error says how large it still is.
             let probe_cap = if candidate == min_long {
                 usize::MAX
@@ -185,7 +187,16 @@ impl FaceImageParser {
             search.record(candidate, resized, jpeg);
         }
         match search.into_best() {
-            Some((image, jpeg)) => Ok(Some(best_quality(&image, jpeg, cap))),
+            Some((side, best, jpeg, direct)) => {
+                if !direct {
+                    let (w, h) = scaled(width, height, side);
+                    let once = resample::shrink(image, w, h);
+                    if let Some(jpeg) = encode(&once, MIN_QUALITY, cap) {
+                        return Ok(Some(best_quality(&once, jpeg, cap)));
+                    }
+                }
+                Ok(Some(best_quality(&best, jpeg, cap)))
+            }
             None => Err(FaceImageError::CannotReencode {
                 format,
                 reason: "the JPEG encoder refused it",
@@ -577,8 +588,11 @@ struct Search {
     cap: usize,
     /// Sides tried whose JPEG size is known.
     sizes: Vec<(u32, usize)>,
-    /// The largest side known to fit, its image and JPEG.
-    fits: Option<(u32, RgbImage, Vec<u8>)>,
+    /// The largest side known to fit, its image and JPEG, and whether that image was
+    /// resampled from the photo itself (not from a larger probe).
+    fits: Option<(u32, RgbImage, Vec<u8>, bool)>,
+    /// The smallest side known not to fit that has an image, and the image.
+    over_image: Option<(u32, RgbImage)>,
     /// The smallest side known not to fit.
     over: u32,
     /// Width of the bracket before the last probe, to notice slow progress.
@@ -595,6 +609,7 @@ impl Search {
             cap,
             sizes: Vec::new(),
             fits: None,
+            over_image: None,
             over: long,
             last_width: u32::MAX,
             slow: 0,
@@ -607,7 +622,7 @@ impl Search {
         let low = self
             .fits
             .as_ref()
-            .map_or(self.min_long - 1, |(side, _, _)| *side);
+            .map_or(self.min_long - 1, |(side, _, _, _)| *side);
         if self.over <= self.min_long {
             return None; // not even the smallest fits (reported by the caller)
         }
@@ -658,8 +673,9 @@ impl Search {
             (Some(a), None) | (None, Some(a)) => {
                 (a, self.sizes.iter().copied().find(|&(side, _)| side != a.0))
             }
-            // Nothing measured yet: guess 0.15 bytes a pixel (photos at quality 70: 0.05–0.4).
-            (None, None) => return (cap / 0.15 * self.aspect).sqrt(),
+            // Nothing measured yet: guess 0.06 bytes a pixel (photos at quality 70 with 4:2:0:
+            // 0.05–0.3), on the large side, so that later probes shrink this one, not the photo.
+            (None, None) => return (cap / 0.06 * self.aspect).sqrt(),
         };
         let (side, len) = (f64::from(anchor.0), anchor.1 as f64);
         // Size grows about as the pixel count (γ = 2); faster for noise that shrinking
@@ -684,22 +700,47 @@ impl Search {
             .min_by_key(|&(_, len)| len.abs_diff(self.cap))
     }
 
+    /// The image to resample a probe of long side `side` from: the smallest larger probe.
+    fn source(&self, side: u32) -> Option<&RgbImage> {
+        self.over_image
+            .as_ref()
+            .filter(|(over, _)| *over > side)
+            .map(|(_, image)| image)
+    }
+
     fn record(&mut self, side: u32, image: RgbImage, jpeg: Option<Vec<u8>>) {
         if let Some(jpeg) = &jpeg {
             self.sizes.push((side, jpeg.len()));
         }
+        let direct = self.source(side).is_none();
         match jpeg {
             Some(jpeg) if jpeg.len() <= self.cap => {
-                if self.fits.as_ref().is_none_or(|(best, _, _)| side > *best) {
-                    self.fits = Some((side, image, jpeg));
+                if self
+                    .fits
+                    .as_ref()
+                    .is_none_or(|(best, _, _, _)| side > *best)
+                {
+                    self.fits = Some((side, image, jpeg, direct));
                 }
             }
-            _ => self.over = self.over.min(side),
+            _ => {
+                self.over = self.over.min(side);
+                if direct
+                    && self
+                        .over_image
+                        .as_ref()
+                        .is_none_or(|(over, _)| side < *over)
+                {
+                    self.over_image = Some((side, image));
+                }
+            }
         }
     }
 
-    fn into_best(self) -> Option<(RgbImage, Vec<u8>)> {
-        self.fits.map(|(_, image, jpeg)| (image, jpeg))
+    /// The largest side that fits, its image and JPEG, and whether the image was resampled
+    /// from the photo itself.
+    fn into_best(self) -> Option<(u32, RgbImage, Vec<u8>, bool)> {
+        self.fits
     }
 }
 
