@@ -51,6 +51,13 @@ def make_photos(work):
     p = os.path.join(work, "exif-rotated.jpg")
     photo(4000, 3000, 2).save(p, quality=92, subsampling=2, exif=exif.tobytes())
     out["exif-rotated"] = p
+    # Lossless inputs (a screenshot or scan): decoded in full by every tool.
+    p = os.path.join(work, "photo.png")
+    img.save(p, compress_level=1)
+    out["png"] = p
+    p = os.path.join(work, "photo.bmp")
+    img.save(p)
+    out["bmp"] = p
     return out
 
 
@@ -130,7 +137,7 @@ def main():
     for name, path in photos.items():
         tools = []
         for i, binary in enumerate(a.idcheck):
-            label = "idcheck" if len(a.idcheck) == 1 else f"idcheck[{i}] {os.path.basename(os.path.dirname(os.path.dirname(binary)))}"
+            label = "idcheck" if len(a.idcheck) == 1 else f"idcheck[{i}] {os.path.basename(binary)}"
             out = os.path.join(a.work, f"{name}.idcheck{i}.jpg")
             tools.append((label, lambda out=out, binary=binary: [binary, "photo", "--fit", out, path], out))
         pil_out = os.path.join(a.work, f"{name}.pillow.jpg")

@@ -195,10 +195,10 @@ impl FaceImageParser {
                     let (w, h) = scaled(width, height, side);
                     let once = resample::shrink(image, w, h);
                     if let Some(jpeg) = encode(&once, MIN_QUALITY, cap) {
-                        return Ok(Some(best_quality(&once, jpeg, cap)));
+                        return Ok(Some(best_quality_near(&once, jpeg, cap)));
                     }
                 }
-                Ok(Some(best_quality(&best, jpeg, cap)))
+                Ok(Some(best_quality_near(&best, jpeg, cap)))
             }
             None => Err(FaceImageError::CannotReencode {
                 format,
@@ -550,14 +550,34 @@ impl Write for Capped {
     }
 }
 
+/// [`best_quality`] for an image sized so that its JPEG at `MIN_QUALITY` is just within
+/// `cap` (to the search's 1.5 %): a step or two up is all that can fit, so the qualities are
+/// tried upwards one by one (each failure costs a whole encode), a bisection only if more fit.
+fn best_quality_near(image: &RgbImage, at_min: Vec<u8>, cap: usize) -> (Vec<u8>, u8) {
+    let (mut best, mut fits) = (at_min, MIN_QUALITY);
+    while fits < MIN_QUALITY + 3 {
+        match encode(image, fits + 1, cap) {
+            Some(jpeg) => (best, fits) = (jpeg, fits + 1),
+            None => return (best, fits),
+        }
+    }
+    bisect_quality(image, best, fits, cap)
+}
+
 /// The highest quality from `MAX_QUALITY` down whose JPEG is within `cap`, given the JPEG at
 /// `MIN_QUALITY`, which is.
 fn best_quality(image: &RgbImage, at_min: Vec<u8>, cap: usize) -> (Vec<u8>, u8) {
+    bisect_quality(image, at_min, MIN_QUALITY, cap)
+}
+
+/// The highest quality from `MAX_QUALITY` down to `fits` whose JPEG is within `cap`, given
+/// `at_fits`, the JPEG at `fits`, which is.
+fn bisect_quality(image: &RgbImage, at_fits: Vec<u8>, fits: u8, cap: usize) -> (Vec<u8>, u8) {
     if let Some(jpeg) = encode(image, MAX_QUALITY, cap) {
         return (jpeg, MAX_QUALITY);
     }
     // Size grows with quality (not strictly, so this finds a good one, maybe not the best).
-    let (mut best, mut fits, mut over) = (at_min, MIN_QUALITY, MAX_QUALITY);
+    let (mut best, mut fits, mut over) = (at_fits, fits, MAX_QUALITY);
     while over - fits > 1 {
         let quality = fits + (over - fits) / 2;
         match encode(image, quality, cap) {
