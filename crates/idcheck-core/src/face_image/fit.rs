@@ -109,13 +109,13 @@ impl FaceImageParser {
         let mut want = first_guess(original, bytes.len(), cap, self.min_side);
         let (jpeg, quality, oriented) = loop {
             let decoded = decode(bytes, original, want)?;
-            match self.shrink(&decoded.image, original.format, cap, decoded.reduced)? {
-                Some((jpeg, quality)) => break (jpeg, quality, decoded.oriented),
-                None => {
-                    let (width, height) = decoded.image.dimensions();
-                    want = width.max(height).saturating_mul(2);
-                }
+            if let Some((jpeg, quality)) =
+                self.shrink(&decoded.image, original.format, cap, decoded.reduced)?
+            {
+                break (jpeg, quality, decoded.oriented);
             }
+            let (width, height) = decoded.image.dimensions();
+            want = width.max(height).saturating_mul(2);
         };
         let photo = self.from_bytes(&jpeg)?;
         Ok(FittedPhoto {
