@@ -423,3 +423,126 @@ proptest! {
         }
     }
 }
+
+/// The sampling factors of each component in a JPEG's frame header.
+fn sampling(jpeg: &[u8]) -> Vec<u8> {
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w[0] == 0xFF && matches!(w[1], 0xC0 | 0xC2))
+        .unwrap();
+    let count = usize::from(jpeg[sof + 9]);
+    (0..count).map(|i| jpeg[sof + 11 + 3 * i]).collect()
+}
+
+#[test]
+fn the_result_has_colour_at_half_resolution() {
+    let original = jpeg(&noisy(480, 640, 40, 21), 95);
+    let fitted = FaceImage::fit_within(&original, DEFAULT_MAX_BASE64_LEN).unwrap();
+    assert_fitted(&fitted, 480, 640, DEFAULT_MAX_BASE64_LEN);
+    // 4:2:0: luma 2×2, each chroma 1×1.
+    assert_eq!(sampling(fitted.bytes()), [0x22, 0x11, 0x11]);
+}
+
+/// What a hostile or unusual file may be: each is fitted or refused, never a panic, and a
+/// fitted one is within the limit.
+#[test]
+fn odd_and_hostile_images_fit_or_are_refused() {
+    let noise = noisy(320, 240, 255, 31);
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    // Grayscale and CMYK JPEGs.
+    let gray: Vec<u8> = noise.pixels().map(|p| p.0[0]).collect();
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 100)
+        .encode(&gray, 320, 240, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    cases.push(("grayscale jpeg", out));
+    let cmyk: Vec<u8> = noise
+        .pixels()
+        .flat_map(|p| [p.0[0], p.0[1], p.0[2], 255 - p.0[0]])
+        .collect();
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 100)
+        .encode(&cmyk, 320, 240, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    cases.push(("cmyk jpeg", out));
+    // A progressive JPEG.
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 100);
+    encoder.set_progressive(true);
+    encoder
+        .encode(noise.as_raw(), 320, 240, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    cases.push(("progressive jpeg", out));
+    // A JPEG cut in half, and one cut right after its header.
+    let whole = jpeg(&noise, 100);
+    cases.push(("truncated jpeg", whole[..whole.len() / 2].to_vec()));
+    let sos = whole.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    cases.push(("jpeg cut after its header", whole[..sos + 14].to_vec()));
+    // A 1×20000 sliver (cannot keep its aspect and a 100 px side), and a PNG with alpha.
+    cases.push((
+        "1×20000 png",
+        encoded(noisy(1, 20_000, 255, 32), image::ImageFormat::Png),
+    ));
+    cases.push((
+        "png with alpha",
+        encoded(
+            RgbaImage::from_fn(320, 240, |x, y| {
+                let Rgb([r, g, b]) = *noise.get_pixel(x, y);
+                Rgba([r, g, b, u8::try_from(x % 256).unwrap()])
+            }),
+            image::ImageFormat::Png,
+        ),
+    ));
+    for (name, bytes) in cases {
+        let limit = 40_000;
+        match FaceImage::fit_within(&bytes, limit) {
+            Ok(fitted) => {
+                assert!(fitted.base64_len() <= limit, "{name}: {fitted}");
+                let info = ImageInfo::sniff(fitted.bytes()).unwrap();
+                assert!(
+                    info.width().min(info.height()) >= DEFAULT_MIN_SIDE,
+                    "{name}"
+                );
+                assert!(!name.contains("1×20000"), "{name}: {fitted}");
+            }
+            Err(error) => {
+                assert!(
+                    name.contains("cut") || name.contains("truncated") || name.contains("1×20000"),
+                    "{name}: {error}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_jpeg_header_one_pixel_over_64_megapixels_is_refused_before_decoding() {
+    // 8193 × 8192 = 64 Mi + 8192 pixels: refused; 8192 × 8192 would be decoded.
+    let mut header = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8];
+    header.extend_from_slice(&8192u16.to_be_bytes());
+    header.extend_from_slice(&8193u16.to_be_bytes());
+    header.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    assert_eq!(
+        FaceImage::fit_within(&header, 20),
+        Err(FaceImageError::CannotReencode {
+            format: ImageFormat::Jpeg,
+            reason: "over 64 megapixels, more than is safe to decode"
+        })
+    );
+}
+
+/// A photo whose file is large (quality 100 keeps fine grain) but that shrinks to almost
+/// nothing at quality 70: decoded at reduced size first, the reduced image fits whole, so it
+/// is decoded again larger; the result is still the largest that fits.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "slow in debug builds; run with --release")]
+fn a_jpeg_decoded_too_small_is_decoded_again_larger() {
+    let original = jpeg(&noisy(2400, 1800, 12, 41), 100);
+    // A limit 1/36 of the file: decoded first at 1/2 (1200×900), which fits whole; then in
+    // full, which fits too (at quality 73).
+    let limit = base64_len(&original) / 36;
+    let fitted = FaceImage::fit_within(&original, limit).unwrap();
+    eprintln!("{fitted}");
+    assert_fitted(&fitted, 2400, 1800, limit);
+    assert_eq!(fitted.info().width(), 2400, "{fitted}");
+}

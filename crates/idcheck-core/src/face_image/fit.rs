@@ -5,7 +5,6 @@ use std::fmt;
 use std::io::{self, Cursor, Write};
 
 use base64::Engine as _;
-use image::codecs::jpeg::JpegEncoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder as _, ImageError, ImageReader, Limits, RgbImage};
 
@@ -35,12 +34,15 @@ impl FaceImage {
     ///
     /// A photo that already fits is returned unchanged. Otherwise it is decoded (turned upright
     /// by its EXIF orientation, transparency flattened onto white) and re-encoded as a baseline
-    /// JPEG: at full size with the highest quality from 90 down to 70 that fits; if even
-    /// quality 70 is too large, at the largest size that fits at quality 70 (found to within
-    /// 1.5 % in a few tries, aspect ratio kept, Catmull-Rom resampling, never below the minimum
-    /// side), then at the highest quality that still fits at that size. The result is
-    /// validated like any other photo. A 12-megapixel photo takes about a second (release
-    /// build), most of it decoding and resampling; memory peaks at a few times its pixel data.
+    /// JPEG with colour at half resolution (4:2:0, as cameras write): at full size with the
+    /// highest quality from 90 down to 70 that fits; if even quality 70 is too large, at the
+    /// largest size that fits at quality 70 (found to within 1.5 % in a few tries, aspect
+    /// ratio kept, Catmull-Rom resampling, never below the minimum side), then at the highest
+    /// quality that still fits at that size. A JPEG is decoded at 1/2, 1/4 or 1/8 size when
+    /// that is still well above any size that could fit (decoded again larger when it turns
+    /// out not to be). The result is validated like any other photo. A 12-megapixel JPEG
+    /// takes about 0.2 s (release build, one core; 0.3 s progressive); memory peaks at about
+    /// its decoded pixel data at the reduced size (progressive: plus its DCT coefficients).
     ///
     /// ```
     /// # use idcheck_core::{FaceImage, FaceImageError};
@@ -101,8 +103,20 @@ impl FaceImageParser {
                 oriented: false,
             });
         }
-        let (image, oriented) = decode(bytes, original)?;
-        let (jpeg, quality) = self.shrink(&image, original.format)?;
+        let cap = self.max_base64_len / 4 * 3;
+        // A JPEG is decoded at 1/8, 1/4 or 1/2 size when that is still larger than any size
+        // that could fit; if even that reduced image fits, it is decoded again, larger.
+        let mut want = first_guess(original, bytes.len(), cap, self.min_side);
+        let (jpeg, quality, oriented) = loop {
+            let decoded = decode(bytes, original, want)?;
+            if let Some((jpeg, quality)) =
+                self.shrink(&decoded.image, original.format, cap, decoded.reduced)?
+            {
+                break (jpeg, quality, decoded.oriented);
+            }
+            let (width, height) = decoded.image.dimensions();
+            want = width.max(height).saturating_mul(2);
+        };
         let photo = self.from_bytes(&jpeg)?;
         Ok(FittedPhoto {
             photo,
@@ -114,16 +128,17 @@ impl FaceImageParser {
         })
     }
 
-    /// The JPEG and its quality: full size if possible, else the largest that fits.
+    /// The JPEG and its quality: full size if possible, else the largest that fits; `None`
+    /// when `image` is `reduced` (decoded smaller than the original) and a larger one may fit.
     fn shrink(
         &self,
         image: &RgbImage,
         format: ImageFormat,
-    ) -> Result<(Vec<u8>, u8), FaceImageError> {
-        // Raw bytes whose base64 (4 characters per 3 bytes, padded) is within the limit.
-        let cap = self.max_base64_len / 4 * 3;
+        cap: usize,
+        reduced: bool,
+    ) -> Result<Option<(Vec<u8>, u8)>, FaceImageError> {
         if let Some(jpeg) = encode(image, MIN_QUALITY, cap) {
-            return Ok(best_quality(image, jpeg, cap));
+            return Ok((!reduced).then(|| best_quality(image, jpeg, cap)));
         }
         let (width, height) = image.dimensions();
         let (long, short) = (width.max(height), width.min(height));
@@ -141,12 +156,17 @@ impl FaceImageParser {
             min_long += 1;
         }
         if min_long >= long {
+            if reduced {
+                return Ok(None);
+            }
             return Err(self.cannot_fit(image, format));
         }
         let mut search = Search::new(min_long, long, f64::from(long) / f64::from(short), cap);
         while let Some(candidate) = search.next_probe() {
             let (w, h) = scaled(width, height, candidate);
-            let resized = resample::shrink(image, w, h);
+            // From the smallest larger probe when there is one (a small shrink), not from
+            // the whole photo; the result is resampled from the photo once at the end.
+            let resized = resample::shrink(search.source(candidate).unwrap_or(image), w, h);
             // At the smallest size, encode in full: the error says how large it still is.
             let probe_cap = if candidate == min_long {
                 usize::MAX
@@ -170,7 +190,16 @@ impl FaceImageParser {
             search.record(candidate, resized, jpeg);
         }
         match search.into_best() {
-            Some((image, jpeg)) => Ok(best_quality(&image, jpeg, cap)),
+            Some((side, best, jpeg, direct)) => {
+                if !direct {
+                    let (w, h) = scaled(width, height, side);
+                    let once = resample::shrink(image, w, h);
+                    if let Some(jpeg) = encode(&once, MIN_QUALITY, cap) {
+                        return Ok(Some(best_quality_near(&once, jpeg, cap)));
+                    }
+                }
+                Ok(Some(best_quality_near(&best, jpeg, cap)))
+            }
             None => Err(FaceImageError::CannotReencode {
                 format,
                 reason: "the JPEG encoder refused it",
@@ -329,12 +358,37 @@ impl fmt::Debug for FittedPhoto {
     }
 }
 
-/// Decodes to 8-bit RGB, upright; `true` if an EXIF orientation was applied.
-fn decode(bytes: &[u8], info: ImageInfo) -> Result<(RgbImage, bool), FaceImageError> {
+/// A decoded photo, upright.
+struct Decoded {
+    image: RgbImage,
+    /// An EXIF orientation was applied.
+    oriented: bool,
+    /// Decoded at 1/2, 1/4 or 1/8 size.
+    reduced: bool,
+}
+
+/// The long side to decode a JPEG at, at least: well above the largest that could fit, by
+/// the JPEG's own bytes per pixel (a JPEG re-encoded at quality 70 with 4:2:0 is seldom under
+/// a quarter of a phone's quality-90 original; size goes about as the pixel count).
+fn first_guess(info: ImageInfo, len: usize, cap: usize, min_side: u32) -> u32 {
+    let long = info.width.max(info.height);
+    #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52
+    let ratio = (cap as f64 / (len as f64 / 4.0).max(1.0)).sqrt();
+    to_side(f64::from(long) * ratio * 1.5).max(min_side.saturating_mul(4))
+}
+
+/// Decodes to 8-bit RGB, upright; a JPEG at the smallest of 1/8, 1/4, 1/2 or full size whose
+/// long side is at least `want`.
+fn decode(bytes: &[u8], info: ImageInfo, want: u32) -> Result<Decoded, FaceImageError> {
     let format = info.format;
     let refuse = |reason| FaceImageError::CannotReencode { format, reason };
     if u64::from(info.width) * u64::from(info.height) > MAX_PIXELS {
         return Err(refuse("over 64 megapixels, more than is safe to decode"));
+    }
+    if format == ImageFormat::Jpeg
+        && let Some(decoded) = decode_jpeg(bytes, want)?
+    {
+        return Ok(decoded);
     }
     let codec = match format {
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
@@ -349,7 +403,84 @@ fn decode(bytes: &[u8], info: ImageInfo) -> Result<(RgbImage, bool), FaceImageEr
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| refuse(reason(&e)))?;
     image.apply_orientation(orientation);
-    Ok((flatten(image), orientation != Orientation::NoTransforms))
+    Ok(Decoded {
+        image: flatten(image),
+        oriented: orientation != Orientation::NoTransforms,
+        reduced: false,
+    })
+}
+
+/// A JPEG decoded at reduced size in the DCT domain; `None` for what this decoder leaves to
+/// the general one (CMYK, 16-bit).
+fn decode_jpeg(bytes: &[u8], want: u32) -> Result<Option<Decoded>, FaceImageError> {
+    let refuse = |reason| FaceImageError::CannotReencode {
+        format: ImageFormat::Jpeg,
+        reason,
+    };
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODE_BYTES).unwrap_or(usize::MAX));
+    decoder.read_info().map_err(|e| refuse(jpeg_reason(&e)))?;
+    let Some(header) = decoder.info() else {
+        return Err(refuse("the image data is corrupt"));
+    };
+    let rgb = match header.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => true,
+        jpeg_decoder::PixelFormat::L8 => false,
+        _ => return Ok(None),
+    };
+    let (width, height) = (u32::from(header.width), u32::from(header.height));
+    let long = width.max(height);
+    let mut reduced = false;
+    if want < long {
+        let side = |s: u32| {
+            u16::try_from((u64::from(s) * u64::from(want)).div_ceil(u64::from(long)))
+                .unwrap_or(u16::MAX)
+        };
+        let (w, _) = decoder
+            .scale(side(width), side(height))
+            .map_err(|e| refuse(jpeg_reason(&e)))?;
+        reduced = u32::from(w) < width;
+    }
+    let pixels = decoder.decode().map_err(|e| refuse(jpeg_reason(&e)))?;
+    let Some(header) = decoder.info() else {
+        return Err(refuse("the image data is corrupt"));
+    };
+    let (w, h) = (u32::from(header.width), u32::from(header.height));
+    let pixels = if rgb {
+        pixels
+    } else {
+        pixels.iter().flat_map(|&l| [l; 3]).collect()
+    };
+    let Some(image) = RgbImage::from_raw(w, h, pixels) else {
+        return Err(refuse("the image data is corrupt"));
+    };
+    let orientation = decoder
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let image = if orientation == Orientation::NoTransforms {
+        image
+    } else {
+        let mut image = DynamicImage::ImageRgb8(image);
+        image.apply_orientation(orientation);
+        image.into_rgb8()
+    };
+    Ok(Some(Decoded {
+        image,
+        oriented: orientation != Orientation::NoTransforms,
+        reduced,
+    }))
+}
+
+/// A short reason for a JPEG decoding error (the decoder's own text may quote the data).
+fn jpeg_reason(error: &jpeg_decoder::Error) -> &'static str {
+    match error {
+        jpeg_decoder::Error::Unsupported(_) => {
+            "a variant of the format the decoder does not support"
+        }
+        jpeg_decoder::Error::Io(_) => "the image data is truncated",
+        _ => "the image data is corrupt",
+    }
 }
 
 /// A short reason for a decoding error (the decoder's own text may quote the data).
@@ -383,12 +514,18 @@ fn flatten(image: DynamicImage) -> RgbImage {
 /// The JPEG of `image` at `quality`, or `None` as soon as it grows over `cap` bytes (or if
 /// the encoder refuses the image), so that a hopeless try costs little.
 fn encode(image: &RgbImage, quality: u8, cap: usize) -> Option<Vec<u8>> {
+    let width = u16::try_from(image.width()).ok()?;
+    let height = u16::try_from(image.height()).ok()?;
     let mut out = Capped {
         bytes: Vec::with_capacity(cap.min(1 << 20)),
         cap,
     };
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(image)
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    // Colour at half resolution both ways, as cameras and libjpeg do by default: about a
+    // third more pixels in the same bytes than full-resolution colour.
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder
+        .encode(image.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
         .ok()?;
     Some(out.bytes)
 }
@@ -413,14 +550,34 @@ impl Write for Capped {
     }
 }
 
+/// [`best_quality`] for an image sized so that its JPEG at `MIN_QUALITY` is just within
+/// `cap` (to the search's 1.5 %): a step or two up is all that can fit, so the qualities are
+/// tried upwards one by one (each failure costs a whole encode), a bisection only if more fit.
+fn best_quality_near(image: &RgbImage, at_min: Vec<u8>, cap: usize) -> (Vec<u8>, u8) {
+    let (mut best, mut fits) = (at_min, MIN_QUALITY);
+    while fits < MIN_QUALITY + 3 {
+        match encode(image, fits + 1, cap) {
+            Some(jpeg) => (best, fits) = (jpeg, fits + 1),
+            None => return (best, fits),
+        }
+    }
+    bisect_quality(image, best, fits, cap)
+}
+
 /// The highest quality from `MAX_QUALITY` down whose JPEG is within `cap`, given the JPEG at
 /// `MIN_QUALITY`, which is.
 fn best_quality(image: &RgbImage, at_min: Vec<u8>, cap: usize) -> (Vec<u8>, u8) {
+    bisect_quality(image, at_min, MIN_QUALITY, cap)
+}
+
+/// The highest quality from `MAX_QUALITY` down to `fits` whose JPEG is within `cap`, given
+/// `at_fits`, the JPEG at `fits`, which is.
+fn bisect_quality(image: &RgbImage, at_fits: Vec<u8>, fits: u8, cap: usize) -> (Vec<u8>, u8) {
     if let Some(jpeg) = encode(image, MAX_QUALITY, cap) {
         return (jpeg, MAX_QUALITY);
     }
     // Size grows with quality (not strictly, so this finds a good one, maybe not the best).
-    let (mut best, mut fits, mut over) = (at_min, MIN_QUALITY, MAX_QUALITY);
+    let (mut best, mut fits, mut over) = (at_fits, fits, MAX_QUALITY);
     while over - fits > 1 {
         let quality = fits + (over - fits) / 2;
         match encode(image, quality, cap) {
@@ -454,8 +611,11 @@ struct Search {
     cap: usize,
     /// Sides tried whose JPEG size is known.
     sizes: Vec<(u32, usize)>,
-    /// The largest side known to fit, its image and JPEG.
-    fits: Option<(u32, RgbImage, Vec<u8>)>,
+    /// The largest side known to fit, its image and JPEG, and whether that image was
+    /// resampled from the photo itself (not from a larger probe).
+    fits: Option<(u32, RgbImage, Vec<u8>, bool)>,
+    /// The smallest side known not to fit that has an image, and the image.
+    over_image: Option<(u32, RgbImage)>,
     /// The smallest side known not to fit.
     over: u32,
     /// Width of the bracket before the last probe, to notice slow progress.
@@ -472,6 +632,7 @@ impl Search {
             cap,
             sizes: Vec::new(),
             fits: None,
+            over_image: None,
             over: long,
             last_width: u32::MAX,
             slow: 0,
@@ -484,7 +645,7 @@ impl Search {
         let low = self
             .fits
             .as_ref()
-            .map_or(self.min_long - 1, |(side, _, _)| *side);
+            .map_or(self.min_long - 1, |(side, _, _, _)| *side);
         if self.over <= self.min_long {
             return None; // not even the smallest fits (reported by the caller)
         }
@@ -535,8 +696,9 @@ impl Search {
             (Some(a), None) | (None, Some(a)) => {
                 (a, self.sizes.iter().copied().find(|&(side, _)| side != a.0))
             }
-            // Nothing measured yet: guess 0.15 bytes a pixel (photos at quality 70: 0.05–0.4).
-            (None, None) => return (cap / 0.15 * self.aspect).sqrt(),
+            // Nothing measured yet: guess 0.06 bytes a pixel (photos at quality 70 with 4:2:0:
+            // 0.05–0.3), on the large side, so that later probes shrink this one, not the photo.
+            (None, None) => return (cap / 0.06 * self.aspect).sqrt(),
         };
         let (side, len) = (f64::from(anchor.0), anchor.1 as f64);
         // Size grows about as the pixel count (γ = 2); faster for noise that shrinking
@@ -561,22 +723,47 @@ impl Search {
             .min_by_key(|&(_, len)| len.abs_diff(self.cap))
     }
 
+    /// The image to resample a probe of long side `side` from: the smallest larger probe.
+    fn source(&self, side: u32) -> Option<&RgbImage> {
+        self.over_image
+            .as_ref()
+            .filter(|(over, _)| *over > side)
+            .map(|(_, image)| image)
+    }
+
     fn record(&mut self, side: u32, image: RgbImage, jpeg: Option<Vec<u8>>) {
         if let Some(jpeg) = &jpeg {
             self.sizes.push((side, jpeg.len()));
         }
+        let direct = self.source(side).is_none();
         match jpeg {
             Some(jpeg) if jpeg.len() <= self.cap => {
-                if self.fits.as_ref().is_none_or(|(best, _, _)| side > *best) {
-                    self.fits = Some((side, image, jpeg));
+                if self
+                    .fits
+                    .as_ref()
+                    .is_none_or(|(best, _, _, _)| side > *best)
+                {
+                    self.fits = Some((side, image, jpeg, direct));
                 }
             }
-            _ => self.over = self.over.min(side),
+            _ => {
+                self.over = self.over.min(side);
+                if direct
+                    && self
+                        .over_image
+                        .as_ref()
+                        .is_none_or(|(over, _)| side < *over)
+                {
+                    self.over_image = Some((side, image));
+                }
+            }
         }
     }
 
-    fn into_best(self) -> Option<(RgbImage, Vec<u8>)> {
-        self.fits.map(|(_, image, jpeg)| (image, jpeg))
+    /// The largest side that fits, its image and JPEG, and whether the image was resampled
+    /// from the photo itself.
+    fn into_best(self) -> Option<(u32, RgbImage, Vec<u8>, bool)> {
+        self.fits
     }
 }
 

@@ -74,8 +74,30 @@ fn to_u8(sum: f32) -> u8 {
     (sum + 0.5).clamp(0.0, 255.0) as u8
 }
 
-/// `image` shrunk to `width`×`height` (neither larger than the original).
+/// `image` shrunk to `width`×`height` (neither larger than the original), with
+/// `fast_image_resize`'s SIMD convolution (the same Catmull-Rom kernel, widened the same way);
+/// the portable resampler below if it refuses.
 pub(super) fn shrink(image: &RgbImage, width: u32, height: u32) -> RgbImage {
+    use fast_image_resize::images::{Image, ImageRef};
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+    let (from_width, from_height) = image.dimensions();
+    let Ok(source) = ImageRef::new(from_width, from_height, image.as_raw(), PixelType::U8x3) else {
+        return shrink_portable(image, width, height);
+    };
+    let mut target = Image::new(width, height, PixelType::U8x3);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
+    if Resizer::new()
+        .resize(&source, &mut target, &options)
+        .is_err()
+    {
+        return shrink_portable(image, width, height);
+    }
+    RgbImage::from_raw(width, height, target.into_vec())
+        .unwrap_or_else(|| shrink_portable(image, width, height))
+}
+
+/// `image` shrunk to `width`×`height` (neither larger than the original), without SIMD.
+fn shrink_portable(image: &RgbImage, width: u32, height: u32) -> RgbImage {
     let (from_width, from_height) = image.dimensions();
     let (from_row, to_row) = (from_width as usize * 3, width as usize * 3);
     let source = image.as_raw();
@@ -148,5 +170,28 @@ mod tests {
         let image = RgbImage::from_fn(7, 5, |x, y| Rgb([u8::try_from(x * 30 + y).unwrap(); 3]));
         assert_eq!(shrink(&image, 7, 5), image);
         assert_eq!(shrink(&image, 1, 1).dimensions(), (1, 1));
+        assert_eq!(shrink_portable(&image, 7, 5), image);
+        assert_eq!(shrink_portable(&image, 1, 1).dimensions(), (1, 1));
+    }
+
+    #[test]
+    fn simd_and_portable_agree() {
+        let image = RgbImage::from_fn(640, 480, |x, y| {
+            Rgb([
+                u8::try_from((x / 3 + y / 5) % 256).unwrap(),
+                u8::try_from((x * y / 97) % 256).unwrap(),
+                if (x / 40 + y / 40) % 2 == 0 { 30 } else { 220 },
+            ])
+        });
+        for (w, h) in [(320, 240), (211, 158), (97, 73)] {
+            let (fast, portable) = (shrink(&image, w, h), shrink_portable(&image, w, h));
+            let worst = fast
+                .as_raw()
+                .iter()
+                .zip(portable.as_raw())
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(worst <= Some(12), "{w}×{h}: {worst:?}");
+        }
     }
 }
