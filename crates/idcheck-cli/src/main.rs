@@ -311,6 +311,10 @@ enum Command {
         /// a reverse proxy all clients share its address: raise this, or cap at the proxy.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
         max_connections_per_address: Option<u64>,
+        /// Fit a face photo over the vendor's limit when a request asks (`"fit_photo": true`)
+        /// instead of refusing it; request bodies may then be up to 12 MiB.
+        #[arg(long)]
+        fit_photos: bool,
         /// Print a new client's token (once) and its clients-file entry, then exit.
         #[arg(long, value_name = "NAME")]
         new_client: Option<String>,
@@ -657,6 +661,7 @@ fn main() -> ExitCode {
             deadline,
             max_connections,
             max_connections_per_address,
+            fit_photos,
             new_client,
             credentials,
         } => serve_command::run(serve_command::Args {
@@ -675,6 +680,7 @@ fn main() -> ExitCode {
             max_connections: max_connections.and_then(|n| usize::try_from(n).ok()),
             max_connections_per_address: max_connections_per_address
                 .and_then(|n| usize::try_from(n).ok()),
+            fit_photos,
             new_client,
             credentials: credentials.into_credentials(),
         }),

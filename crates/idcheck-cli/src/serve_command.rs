@@ -30,6 +30,7 @@ pub(crate) struct Args {
     pub(crate) deadline: Option<u64>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) max_connections_per_address: Option<usize>,
+    pub(crate) fit_photos: bool,
     pub(crate) new_client: Option<String>,
     pub(crate) credentials: Credentials,
 }
@@ -50,6 +51,7 @@ struct Config {
     budget_day_offset: Option<String>,
     header_timeout_secs: Option<u64>,
     body_timeout_secs: Option<u64>,
+    fit_photos: Option<bool>,
     deadline_secs: Option<u64>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
@@ -152,7 +154,8 @@ fn start(mut args: Args) -> Result<(), String> {
             args.max_connections_per_address
                 .or(config.max_connections_per_address)
                 .unwrap_or(64),
-        );
+        )
+        .with_fit_photos(args.fit_photos || config.fit_photos.unwrap_or(false));
     let qps = args.qps.or(config.qps);
     let budget_day_offset = match (args.budget_day_offset, &config.budget_day_offset) {
         (Some(offset), _) => offset,

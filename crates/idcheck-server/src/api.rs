@@ -216,6 +216,9 @@ struct VerifyBody {
     photo: Option<String>,
     #[serde(default)]
     fresh: bool,
+    /// Fit a photo over the vendor's limit instead of refusing it (`serve --fit-photos`).
+    #[serde(default)]
+    fit_photo: bool,
 }
 
 /// The request, or each invalid field's reason.
@@ -280,9 +283,18 @@ pub(crate) async fn verify(
     Extension(client): Extension<Client>,
     body: Bytes,
 ) -> Response {
-    let body: VerifyBody = match serde_json::from_slice(&body) {
+    let mut body: VerifyBody = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => return bad_json(&e),
+    };
+    let fitted = match fit_photo(&service, &mut body).await {
+        Ok(fitted) => fitted,
+        Err(reasons) => {
+            return reply(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &json!({ "error": "invalid input: nothing was sent", "fields": reasons }),
+            );
+        }
     };
     let request = match parse_request(&body) {
         Ok(request) => request,
@@ -332,7 +344,60 @@ pub(crate) async fn verify(
             );
         }
     };
-    answer(&request, &routed)
+    answer(&request, &routed, fitted)
+}
+
+/// With `fit_photo: true` on a face check, a base64 photo over the vendor's limit is
+/// replaced by one fitted to it (on a blocking thread, one per core at once): what was done,
+/// or the photo's reason it could not be.
+async fn fit_photo(service: &Service, body: &mut VerifyBody) -> Result<Option<Value>, Value> {
+    if !body.fit_photo {
+        return Ok(None);
+    }
+    if !service.limits.fit_photos {
+        return Err(json!({
+            "fit_photo": "this service does not fit photos: start it with idcheck serve --fit-photos"
+        }));
+    }
+    let Some(text) = body.photo.as_deref() else {
+        return Ok(None);
+    };
+    let lower = text.trim().get(..8).unwrap_or("").to_ascii_lowercase();
+    if body.check != "face" || lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(None); // a URL is the vendor's to fetch; parse_request judges the rest
+    }
+    let Ok(_permit) = Arc::clone(&service.fitting).acquire_owned().await else {
+        return Ok(None);
+    };
+    let text = text.to_owned();
+    let fitted = tokio::task::spawn_blocking(move || FaceImageParser::new().fit_base64(&text))
+        .await
+        .map_err(|_| json!({ "photo": "the photo could not be fitted" }))?
+        .map_err(|e| json!({ "photo": e.to_string() }))?;
+    if fitted.is_unchanged() {
+        return Ok(None);
+    }
+    let original = fitted.original();
+    let info = fitted.info();
+    let summary = json!({
+        "from": {
+            "format": original.format().to_string(),
+            "width": original.width(),
+            "height": original.height(),
+            "base64_length": fitted.original_base64_len(),
+        },
+        "to": {
+            "format": info.format().to_string(),
+            "width": info.width(),
+            "height": info.height(),
+            "base64_length": fitted.base64_len(),
+            "quality": fitted.quality(),
+        },
+    });
+    if let PhotoPayload::Base64(fitted) = fitted.photo().payload() {
+        body.photo = Some(fitted.to_owned());
+    }
+    Ok(Some(summary))
 }
 
 fn billing_word(billing: Billing) -> &'static str {
@@ -343,7 +408,11 @@ fn billing_word(billing: Billing) -> &'static str {
     }
 }
 
-fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
+fn answer(
+    request: &Request,
+    routed: &idcheck_router::Routed,
+    photo_fitted: Option<Value>,
+) -> Response {
     let name = request.name().as_str();
     let route = &routed.route;
     let tried: Vec<Value> = route
@@ -369,6 +438,10 @@ fn answer(request: &Request, routed: &idcheck_router::Routed) -> Response {
         "input": masked_inputs(request),
     });
     let mut common = common;
+    if let Some(fitted) = photo_fitted {
+        // What was sent is not what was given: the answer says so.
+        common["photo_fitted"] = fitted;
+    }
     if let Some(why) = &route.unrecorded {
         // Paid for and answered, but the ledger could not record it: the caller must know
         // that a retry elsewhere is not protected by it.

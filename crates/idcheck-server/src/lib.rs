@@ -72,7 +72,14 @@ pub struct Limits {
     /// Daily budgets reset at midnight this far east of UTC (default UTC+8, the vendors'
     /// day), by the ledger's clock.
     pub budget_day_offset_secs: i32,
+    /// `/v1/verify` fits a photo over the vendor's limit when asked (`fit_photo: true`)
+    /// instead of refusing it: bodies up to [`FIT_PHOTO_BODY_BYTES`], fitted on blocking
+    /// threads, as many at once as the machine has cores.
+    pub fit_photos: bool,
 }
+
+/// The largest request body when photos are fitted: a 9 MB phone photo in base64 and its JSON.
+pub const FIT_PHOTO_BODY_BYTES: usize = 12 * 1024 * 1024;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -84,11 +91,23 @@ impl Default for Limits {
             max_connections: 4096,
             max_connections_per_address: 64,
             budget_day_offset_secs: idcheck_ledger::VENDOR_DAY_OFFSET_SECS,
+            fit_photos: false,
         }
     }
 }
 
 impl Limits {
+    /// These limits with photos fitted on request (`fit_photo: true`), and bodies up to
+    /// [`FIT_PHOTO_BODY_BYTES`] to carry them.
+    #[must_use]
+    pub const fn with_fit_photos(mut self, yes: bool) -> Self {
+        self.fit_photos = yes;
+        if yes && self.body_bytes < FIT_PHOTO_BODY_BYTES {
+            self.body_bytes = FIT_PHOTO_BODY_BYTES;
+        }
+        self
+    }
+
     /// These limits with headers due within `timeout`.
     #[must_use]
     pub const fn with_header_timeout(mut self, timeout: Duration) -> Self {
@@ -183,6 +202,8 @@ pub struct Service {
     metrics: metrics::Metrics,
     in_flight: Tracker,
     free_route_log: std::sync::Mutex<admission::FreeRouteLog>,
+    /// Photos fitted at once (`fit_photo`): one per core, so memory stays bounded.
+    fitting: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Service {
@@ -214,6 +235,9 @@ impl Service {
             metrics: metrics::Metrics::default(),
             in_flight: Tracker::default(),
             free_route_log: std::sync::Mutex::default(),
+            fitting: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
         }
     }
 

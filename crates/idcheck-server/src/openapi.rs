@@ -60,6 +60,31 @@ fn route_fields() -> Value {
         "maybe_billed_calls": { "type": "integer" },
         "cost_yuan": { "type": ["string", "null"], "description": "e.g. \"0.070\"; null when a billed provider has no price" },
         "reused": { "type": "boolean", "description": "answered from the ledger: nothing paid" },
+        "photo_fitted": {
+            "type": "object",
+            "description": "present when the photo was fitted (fit_photo): what was given and what was sent",
+            "properties": {
+                "from": {
+                    "type": "object",
+                    "properties": {
+                        "format": { "type": "string" },
+                        "width": { "type": "integer" },
+                        "height": { "type": "integer" },
+                        "base64_length": { "type": "integer" }
+                    }
+                },
+                "to": {
+                    "type": "object",
+                    "properties": {
+                        "format": { "type": "string" },
+                        "width": { "type": "integer" },
+                        "height": { "type": "integer" },
+                        "base64_length": { "type": "integer" },
+                        "quality": { "type": ["integer", "null"] }
+                    }
+                }
+            }
+        },
         "input": {
             "type": "object",
             "properties": {
@@ -185,7 +210,8 @@ pub(crate) fn document() -> Value {
                         "name": { "type": "string", "minLength": 1 },
                         "mobile": { "type": ["string", "null"], "description": "required for a mobile check" },
                         "photo": { "type": ["string", "null"], "description": "required for a face check: base64 (at most 102,400 characters), or an http(s) URL" },
-                        "fresh": { "type": "boolean", "description": "do not reuse answers the ledger holds" }
+                        "fresh": { "type": "boolean", "description": "do not reuse answers the ledger holds" },
+                        "fit_photo": { "type": "boolean", "description": "a face check's base64 photo over the vendor's limit is fitted to it (re-encoded as a JPEG, made smaller only as far as needed) instead of refused; the answer's photo_fitted says what was sent. Needs a service started with --fit-photos (otherwise 422); bodies may then be up to 12 MiB" }
                     }
                 },
                 "VerifyResponse": verify_ok,

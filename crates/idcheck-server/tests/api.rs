@@ -59,6 +59,15 @@ impl Running {
 
 /// Clients: 0 all checks, no budget; 1 identity only; 2 a budget of 0.20 yuan.
 async fn start(ledger: Arc<Ledger>, latency: Duration) -> Running {
+    start_with(
+        ledger,
+        latency,
+        Limits::default().with_request_deadline(Duration::from_secs(5)),
+    )
+    .await
+}
+
+async fn start_with(ledger: Arc<Ledger>, latency: Duration, limits: Limits) -> Running {
     let sandbox = Sandbox::start(
         SandboxConfig {
             latency,
@@ -82,9 +91,14 @@ async fn start(ledger: Arc<Ledger>, latency: Duration) -> Running {
                 .with_unit_price(Price::from_milli_yuan(100)),
         ),
         Arc::new(
-            provider_checkphone::CheckPhone::new(client)
-                .with_base_url(base)
+            provider_checkphone::CheckPhone::new(client.clone())
+                .with_base_url(base.clone())
                 .with_unit_price(Price::from_milli_yuan(300)),
+        ),
+        Arc::new(
+            provider_facever::FaceVer::new(client)
+                .with_base_url(base)
+                .with_unit_price(Price::from_milli_yuan(500)),
         ),
     ];
     let mut text = String::new();
@@ -100,8 +114,8 @@ async fn start(ledger: Arc<Ledger>, latency: Duration) -> Running {
         tokens.push(token);
     }
     let router = Fallback::new(providers).with_ledger(Arc::clone(&ledger));
-    let service = Service::new(router, ledger, Clients::from_toml(&text).unwrap())
-        .with_limits(Limits::default().with_request_deadline(Duration::from_secs(5)));
+    let service =
+        Service::new(router, ledger, Clients::from_toml(&text).unwrap()).with_limits(limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -412,4 +426,88 @@ async fn identical_requests_at_once_make_one_call() {
         assert_eq!(body["verdict"], "match");
     }
     assert_eq!(running.sandbox.billed_total(), 1);
+}
+
+/// A noisy photo far over the vendor's 100 KB of base64, as base64.
+fn large_photo() -> String {
+    use base64::Engine as _;
+    let pixels = image::RgbImage::from_fn(1200, 900, |x, y| {
+        let noise = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) % 64;
+        image::Rgb([
+            u8::try_from((x / 5 + noise) % 256).unwrap(),
+            u8::try_from((y / 4 + noise) % 256).unwrap(),
+            u8::try_from((x + y) / 9 % 256).unwrap(),
+        ])
+    });
+    let mut png = Vec::new();
+    pixels
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(png)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_over_the_limit_is_fitted_when_asked_and_refused_otherwise() {
+    let photo = large_photo();
+    assert!(photo.len() > 500_000, "{}", photo.len());
+    let running = start_with(
+        memory_ledger(),
+        Duration::ZERO,
+        Limits::default()
+            .with_request_deadline(Duration::from_secs(30))
+            .with_fit_photos(true),
+    )
+    .await;
+    let token = running.tokens[0].clone();
+    let id = sandbox_id(40);
+    let body = |fit: bool| {
+        json!({ "check": "face", "id": id, "name": "张三", "photo": photo, "fit_photo": fit })
+            .to_string()
+    };
+    // Not asked: refused as before, nothing sent.
+    let (status, refused) = running.post("/v1/verify", Some(&token), &body(false)).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["fields"]["photo"].is_string(), "{refused}");
+    assert_eq!(running.sandbox.billed_total(), 0);
+
+    // Asked: fitted, sent once, and the answer says what was sent.
+    let (status, fitted) = running.post("/v1/verify", Some(&token), &body(true)).await;
+    assert_eq!(status, 200, "{fitted}");
+    let summary = &fitted["photo_fitted"];
+    assert_eq!(summary["from"]["format"], "PNG", "{fitted}");
+    assert_eq!(summary["from"]["width"], 1200);
+    assert_eq!(summary["to"]["format"], "JPEG");
+    let sent = summary["to"]["base64_length"].as_u64().unwrap();
+    assert!(sent <= 102_400, "{sent}");
+    let (w, h) = (
+        summary["to"]["width"].as_u64().unwrap(),
+        summary["to"]["height"].as_u64().unwrap(),
+    );
+    assert!(w * 3 / 4 == h || (w * 3).abs_diff(h * 4) <= 4, "aspect kept: {w}×{h}");
+    assert_eq!(running.sandbox.billed_total(), 1);
+    let doc = openapi(&running).await;
+    assert_declared(&doc, response_schema(&doc, "/v1/verify", 200), &fitted, "");
+    running.stop().await;
+
+    // A service not started to fit photos says so, and sends nothing.
+    let running = start(memory_ledger(), Duration::ZERO).await;
+    let token = running.tokens[0].clone();
+    let (status, off) = running
+        .post(
+            "/v1/verify",
+            Some(&token),
+            &json!({ "check": "face", "id": sandbox_id(41), "name": "张三", "photo": "aGVsbG8=", "fit_photo": true })
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, 422, "{off}");
+    assert!(
+        off["fields"]["fit_photo"]
+            .as_str()
+            .unwrap()
+            .contains("--fit-photos"),
+        "{off}"
+    );
+    assert_eq!(running.sandbox.billed_total(), 0);
+    running.stop().await;
 }

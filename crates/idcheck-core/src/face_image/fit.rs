@@ -84,6 +84,29 @@ impl FaceImageParser {
         self
     }
 
+    /// [`FaceImageParser::fit`] for a photo given as base64 text, read as
+    /// [`FaceImageParser::from_base64`] reads it (a `data:` prefix, line breaks, padding) but
+    /// whatever its size: `idcheck serve`'s `fit_photo`. Cargo feature `fit`.
+    ///
+    /// # Errors
+    ///
+    /// [`FaceImageError::InvalidBase64`] and the header's errors, then those of
+    /// [`FaceImage::fit_within`].
+    pub fn fit_base64(&self, text: &str) -> Result<FittedPhoto, FaceImageError> {
+        let any_size = Self {
+            max_base64_len: usize::MAX,
+            ..*self
+        };
+        let canonical = match any_size.from_base64(text)?.payload {
+            super::Payload::Base64(canonical) => canonical,
+            super::Payload::Url(_) => return Err(FaceImageError::InvalidBase64 { position: 0 }),
+        };
+        let bytes = BASE64
+            .decode(canonical.as_bytes())
+            .map_err(|_| FaceImageError::InvalidBase64 { position: 0 })?;
+        self.fit(&bytes)
+    }
+
     /// [`FaceImage::fit_within`] with this parser's limit and minimum side. Cargo feature
     /// `fit`.
     ///
