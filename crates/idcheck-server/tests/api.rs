@@ -483,7 +483,10 @@ async fn a_photo_over_the_limit_is_fitted_when_asked_and_refused_otherwise() {
         summary["to"]["width"].as_u64().unwrap(),
         summary["to"]["height"].as_u64().unwrap(),
     );
-    assert!(w * 3 / 4 == h || (w * 3).abs_diff(h * 4) <= 4, "aspect kept: {w}×{h}");
+    assert!(
+        w * 3 / 4 == h || (w * 3).abs_diff(h * 4) <= 4,
+        "aspect kept: {w}×{h}"
+    );
     assert_eq!(running.sandbox.billed_total(), 1);
     let doc = openapi(&running).await;
     assert_declared(&doc, response_schema(&doc, "/v1/verify", 200), &fitted, "");
