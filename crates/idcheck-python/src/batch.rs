@@ -128,7 +128,7 @@ fn counts_into(dict: &Bound<'_, PyDict>, counts: Counts) -> PyResult<()> {
     fresh = false, resend_unresolved = false, concurrency = 8, rate = 20.0, output = None,
     format = "csv", unmasked = false, id_column = None, name_column = None,
     mobile_column = None, photo_column = None, delimiter = None, fit_photos = false,
-    progress = None
+    progress = None, sheet = None
 ))]
 #[allow(
     clippy::too_many_arguments,
@@ -162,6 +162,7 @@ fn run_batch<'py>(
     delimiter: Option<String>,
     fit_photos: bool,
     progress: Option<Py<PyAny>>,
+    sheet: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let check = check_of(check)?;
     let format = format_of(format)?;
@@ -184,7 +185,14 @@ fn run_batch<'py>(
 
     // Phase 1, offline, with the GIL released.
     let file = py
-        .detach(|| PeopleFile::open(&path, columns.delimiter))
+        .detach(|| {
+            let file = PeopleFile::open(&path, columns.delimiter)?;
+            match sheet.as_deref().map(str::parse) {
+                Some(Ok(choice)) => file.with_sheet(choice),
+                Some(Err(never)) => match never {},
+                None => Ok(file),
+            }
+        })
         .map_err(errors::setup_error)?;
     summary.set_item("encoding", file.encoding().name())?;
     summary.set_item("delimiter", file.delimiter().name())?;

@@ -113,3 +113,21 @@ def test_ctrl_c_lets_the_calls_in_flight_finish_and_a_rerun_pays_only_the_rest(l
         rest = idcheck.batch(PEOPLE_CSV, **options)  # type: ignore[arg-type]
         assert rest.from_ledger == paid and rest.billed_calls == 11 - paid
         assert set(slow.billed_by_person().values()) == {1}
+
+
+def test_a_workbook_sheet_is_read_like_the_cli_reads_it(idcheck_cli: Path, tmp_path: Path) -> None:
+    # The CLI writes a workbook of the people, as given: its "results" sheet has id and name.
+    workbook = tmp_path / "people.xlsx"
+    done = run_cli(idcheck_cli, "batch", str(PEOPLE_CSV), "--dry-run", "--unmasked", "--output", str(workbook))
+    assert done.returncode == 0, done.stderr
+    by_name = idcheck.batch(workbook, sheet="results")
+    by_place = idcheck.batch(workbook, sheet=1)
+    assert (by_name.rows, by_name.valid, by_name.rejected) == (21, 14, 7)
+    assert by_place.results == by_name.results
+    cli = run_cli(idcheck_cli, "batch", str(workbook), "--sheet", "results", "--dry-run", "--format", "jsonl")
+    assert cli.returncode == 0, cli.stderr
+    assert by_name.results == [json.loads(line) for line in cli.stdout.splitlines()]
+    with pytest.raises(idcheck.SetupError, match='"summary"'):
+        idcheck.batch(workbook, sheet="名单")
+    with pytest.raises(idcheck.SetupError, match="not a workbook"):
+        idcheck.batch(PEOPLE_CSV, sheet=1)

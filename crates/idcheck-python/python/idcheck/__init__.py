@@ -149,10 +149,14 @@ def batch(
     delimiter: Optional[str] = None,
     fit_photos: bool = False,
     progress: Optional[Callable[[int, int, int], object]] = None,
+    sheet: Optional[Union[str, int]] = None,
 ) -> BatchResult:
-    """Runs the batch engine on a CSV file of people, as ``idcheck batch`` does.
+    """Runs the batch engine on a file of people, as ``idcheck batch`` does.
 
-    Phase 1 (always, offline) reads the file (UTF-8, UTF-16 or GB18030; ``,`` ``;`` or tab),
+    Phase 1 (always, offline) reads the file: a workbook (``.xlsx``, ``.xls``, ``.ods`` …;
+    its first visible sheet, or ``sheet`` by name or place from 1; IDs Excel stored as
+    numbers or rounded are rejected naming Excel) or CSV (UTF-8, UTF-16 or GB18030; ``,``
+    ``;`` or tab),
     finds the columns by header (``id``/``身份证号``, ``name``/``姓名``, ``mobile``/``手机号``,
     ``photo``/``照片``, or ``id_column`` …) and rejects invalid rows for free. Without
     ``vendors`` it stops there (a dry run). With ``vendors`` (asked in order), phase 2 sends
@@ -196,6 +200,7 @@ def batch(
         delimiter=delimiter,
         fit_photos=fit_photos,
         progress=progress,
+        sheet=None if sheet is None else str(sheet),
     )
     lines = summary.pop("lines", None)
     results = (

@@ -298,4 +298,5 @@ def run_batch(
     delimiter: Optional[str] = None,
     fit_photos: bool = False,
     progress: Optional[Callable[[int, int, int], object]] = None,
+    sheet: Optional[str] = None,
 ) -> dict[str, Any]: ...
