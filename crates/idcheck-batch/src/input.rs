@@ -242,11 +242,13 @@ pub(crate) struct Columns {
 
 impl Columns {
     /// Finds the columns `check` needs among `headers` (trimmed), by the user's names or the
-    /// defaults.
+    /// defaults. `delimited`: the header row is a text file's line (a one-cell row may mean
+    /// another separator), not a workbook's row.
     pub(crate) fn find(
         headers: &[String],
         check: Check,
         columns: &ColumnNames,
+        delimited: bool,
     ) -> Result<Self, String> {
         if headers.is_empty() {
             return Err("no header row: the file has no rows".to_owned());
@@ -258,26 +260,23 @@ impl Columns {
                     what,
                     chosen.as_deref().unwrap_or(defaults[0]),
                     flag,
+                    delimited,
                 )
             })
         };
         let id = column(&columns.id, ID_HEADERS, "ID number", "--id-column")?;
         let name = column(&columns.name, NAME_HEADERS, "name", "--name-column")?;
-        let mobile = match check {
-            Check::Mobile => Some(column(
+        // Needed by a mobile check, or named by the user; otherwise shown (masked) in the
+        // output when the file has one.
+        let mobile = if check == Check::Mobile || columns.mobile.is_some() {
+            Some(column(
                 &columns.mobile,
                 MOBILE_HEADERS,
                 "mobile",
                 "--mobile-column",
-            )?),
-            // Not sent, but shown (masked) in the output when the file has one.
-            _ if columns.mobile.is_some() => Some(column(
-                &columns.mobile,
-                MOBILE_HEADERS,
-                "mobile",
-                "--mobile-column",
-            )?),
-            _ => find_column(headers, None, MOBILE_HEADERS),
+            )?)
+        } else {
+            find_column(headers, None, MOBILE_HEADERS)
         };
         let photo = match check {
             Check::Face => Some(column(
@@ -364,13 +363,8 @@ pub fn phase1(
 /// Columns described in a "no … column" message at most; the rest are counted.
 const DESCRIBED_COLUMNS: usize = 12;
 
-/// Said when a header row is one cell: a text file with another separator. Meaningless for
-/// a workbook's sheet, which leaves it out.
-pub(crate) const DELIMITER_HINT: &str =
-    " (if the cells are separated by another character, pass --delimiter)";
-
 /// Why no column is `what`, with the header row described by kinds of cells only.
-fn no_column(headers: &[String], what: &str, name: &str, flag: &str) -> String {
+fn no_column(headers: &[String], what: &str, name: &str, flag: &str, delimited: bool) -> String {
     let count = headers.len();
     let mut kinds = headers
         .iter()
@@ -387,7 +381,11 @@ fn no_column(headers: &[String], what: &str, name: &str, flag: &str) -> String {
             "no {what} column: the file seems to have no header row: its first row has {count} {columns} ({kinds}), and a cell looks like an ID number or a mobile; add a header row that names them (id, name, mobile, photo)"
         );
     }
-    let hint = if count == 1 { DELIMITER_HINT } else { "" };
+    let hint = if count == 1 && delimited {
+        " (if the cells are separated by another character, pass --delimiter)"
+    } else {
+        ""
+    };
     format!(
         "no {what} column: the header row has {count} {columns} ({kinds}){hint}; name it {name:?} or pass {flag}"
     )

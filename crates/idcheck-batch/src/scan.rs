@@ -401,7 +401,7 @@ impl<R: Read> Rows<R> {
                 .map_err(|_| changed(0))?,
             Err(e) => return Err(read_error(csv.get_ref(), 0, &e)),
         };
-        let columns = Columns::find(&headers, check, columns)?;
+        let columns = Columns::find(&headers, check, columns, true)?;
         let mark = csv.position().byte();
         csv.get_mut().mark(mark);
         Ok(Self::over(
@@ -466,11 +466,11 @@ impl<R: Read> Rows<R> {
         let (first, first_row) = candidates
             .next()
             .ok_or_else(|| sheet.not_a_list("the sheet is empty"))?;
-        let (header, columns) = match Columns::find(&texts(first_row), check, columns) {
+        let (header, columns) = match Columns::find(&texts(first_row), check, columns, false) {
             Ok(found) => (first, found),
             Err(first_error) => candidates
                 .find_map(|(at, row)| {
-                    Columns::find(&texts(row), check, columns)
+                    Columns::find(&texts(row), check, columns, false)
                         .ok()
                         .map(|found| (at, found))
                 })
@@ -515,7 +515,8 @@ impl<R: Read> Rows<R> {
     }
 
     /// Whether the rows read so far show a part of the ID column rounded by a spreadsheet
-    /// below the rows looked at before the first was judged (a CSV's first 100,000): the
+    /// below the rows looked at before the first was judged (a CSV's first 100,000; a
+    /// workbook's sheet is looked at whole, so never there): the
     /// rows were judged one by one, so a paid run must not go on ([`crate::Plan::build`]
     /// refuses it).
     #[must_use]
@@ -594,7 +595,8 @@ impl<R: Read> Rows<R> {
             },
         };
         self.reason.clear();
-        if !self.rounded {
+        // A sheet's whole column was looked at before its first row; a CSV's first rows only.
+        if !self.rounded && matches!(self.source, Source::Csv { .. }) {
             self.rounding_read.see(cells.id);
         }
         self.parts = if self.rounded {

@@ -80,8 +80,7 @@ impl Sheet {
     /// are any.
     pub(crate) fn not_a_list(&self, error: &str) -> String {
         let error = format!(
-            "{} (the header row is looked for among the sheet's first {} non-empty rows)",
-            error.replace(crate::input::DELIMITER_HINT, ""),
+            "{error} (the header row is looked for among the sheet's first {} non-empty rows)",
             crate::scan::HEADER_SEARCH_ROWS
         );
         if self.of < 2 {

@@ -180,14 +180,19 @@ fn id_fields(result: Result<IdNumber, idcheck_core::IdError>) -> Value {
     })
 }
 
-fn parse_photo(text: &str) -> Result<FaceImage, idcheck_core::FaceImageError> {
+/// Whether a photo field is a URL for the vendor to fetch (else base64).
+fn is_url(text: &str) -> bool {
     let trimmed = text.trim();
     let lower = trimmed.get(..8).unwrap_or(trimmed).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+fn parse_photo(text: &str) -> Result<FaceImage, idcheck_core::FaceImageError> {
     let parser = FaceImageParser::new();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        parser.from_url(trimmed)
+    if is_url(text) {
+        parser.from_url(text.trim())
     } else {
-        parser.from_base64(trimmed)
+        parser.from_base64(text.trim())
     }
 }
 
@@ -362,8 +367,7 @@ async fn fit_photo(service: &Service, body: &mut VerifyBody) -> Result<Option<Va
     let Some(text) = body.photo.as_deref() else {
         return Ok(None);
     };
-    let lower = text.trim().get(..8).unwrap_or("").to_ascii_lowercase();
-    if body.check != "face" || lower.starts_with("http://") || lower.starts_with("https://") {
+    if body.check != "face" || is_url(text) {
         return Ok(None); // a URL is the vendor's to fetch; parse_request judges the rest
     }
     let Ok(_permit) = Arc::clone(&service.fitting).acquire_owned().await else {
@@ -377,22 +381,19 @@ async fn fit_photo(service: &Service, body: &mut VerifyBody) -> Result<Option<Va
     if fitted.is_unchanged() {
         return Ok(None);
     }
-    let original = fitted.original();
-    let info = fitted.info();
-    let summary = json!({
-        "from": {
-            "format": original.format().to_string(),
-            "width": original.width(),
-            "height": original.height(),
-            "base64_length": fitted.original_base64_len(),
-        },
-        "to": {
+    let shape = |info: idcheck_core::ImageInfo, base64_length: usize| {
+        json!({
             "format": info.format().to_string(),
             "width": info.width(),
             "height": info.height(),
-            "base64_length": fitted.base64_len(),
-            "quality": fitted.quality(),
-        },
+            "base64_length": base64_length,
+        })
+    };
+    let mut to = shape(fitted.info(), fitted.base64_len());
+    to["quality"] = json!(fitted.quality());
+    let summary = json!({
+        "from": shape(fitted.original(), fitted.original_base64_len()),
+        "to": to,
     });
     if let PhotoPayload::Base64(fitted) = fitted.photo().payload() {
         body.photo = Some(fitted.to_owned());

@@ -44,6 +44,18 @@ fn field_check() -> Value {
 }
 
 fn route_fields() -> Value {
+    // A photo given and the photo sent (`fit_photo`): the same shape, the sent one's quality.
+    let fitted_shape = json!({
+        "type": "object",
+        "properties": {
+            "format": { "type": "string" },
+            "width": { "type": "integer" },
+            "height": { "type": "integer" },
+            "base64_length": { "type": "integer" }
+        }
+    });
+    let mut fitted_to = fitted_shape.clone();
+    fitted_to["properties"]["quality"] = json!({ "type": ["integer", "null"] });
     json!({
         "route": {
             "type": "array",
@@ -63,27 +75,7 @@ fn route_fields() -> Value {
         "photo_fitted": {
             "type": "object",
             "description": "present when the photo was fitted (fit_photo): what was given and what was sent",
-            "properties": {
-                "from": {
-                    "type": "object",
-                    "properties": {
-                        "format": { "type": "string" },
-                        "width": { "type": "integer" },
-                        "height": { "type": "integer" },
-                        "base64_length": { "type": "integer" }
-                    }
-                },
-                "to": {
-                    "type": "object",
-                    "properties": {
-                        "format": { "type": "string" },
-                        "width": { "type": "integer" },
-                        "height": { "type": "integer" },
-                        "base64_length": { "type": "integer" },
-                        "quality": { "type": ["integer", "null"] }
-                    }
-                }
-            }
+            "properties": { "from": fitted_shape, "to": fitted_to }
         },
         "input": {
             "type": "object",
