@@ -35,6 +35,7 @@ mod dedup;
 mod input;
 mod output;
 mod output_file;
+mod photo_loader;
 mod plan;
 mod run;
 mod scan;

@@ -2,6 +2,7 @@
 //! parsers and its request looked up by an exact key. Memory grows with the distinct requests
 //! only (about 30 bytes each), never with the file.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Read;
@@ -14,6 +15,7 @@ use calamine::Data;
 
 use crate::dedup::{Dedup, KeyParts, MAX_ROWS, Seen};
 use crate::input::{ColumnNames, Columns, Delimiter, load_photo};
+use crate::photo_loader::{PendingPhoto, PhotoLoader, PhotoOutcome};
 use crate::text::{
     MAX_ROW_BYTES, Sniffed, TextEncoding, TextReader, open_text, regular_file, sniff,
 };
@@ -196,6 +198,8 @@ pub struct Counts {
     pub distinct: u64,
     /// Rows rejected offline.
     pub rejected: u64,
+    /// Photos read (a face check: rows whose ID number and name are valid), fitted or not.
+    pub photos: u64,
 }
 
 impl Counts {
@@ -323,6 +327,32 @@ pub struct Rows<R> {
     /// The ID cells read so far, looked at the same way: a rounded part below the rows
     /// looked at first stops a paid run before anything is sent ([`crate::Plan::build`]).
     rounding_read: Rounding,
+    /// Rows read from a CSV source (rows judged: `counts.rows`, fewer when reading ahead).
+    read: u64,
+    /// A face check's rows read ahead, their photos loading on every core.
+    ahead: Option<Ahead>,
+    /// The cells of the row judged, when it was read ahead.
+    current: [String; 4],
+    /// Told of each photo read ([`Rows::on_photo_read`]).
+    photo_observer: Option<Box<dyn FnMut(Counts) + Send>>,
+}
+
+/// A face check's rows read ahead of the one judged ([`PhotoLoader`]).
+struct Ahead {
+    loader: PhotoLoader,
+    rows: VecDeque<AheadRow>,
+    /// Why reading stopped, told once the rows before it are judged: the end (`Ok`), or an
+    /// error.
+    end: Option<Result<(), String>>,
+}
+
+struct AheadRow {
+    number: u64,
+    /// id, name, mobile, photo; trimmed.
+    cells: [String; 4],
+    problem: Option<String>,
+    /// Loading when the row's ID number and name are valid.
+    photo: Option<PendingPhoto>,
 }
 
 /// Where rows come from.
@@ -423,6 +453,11 @@ impl<R: Read> Rows<R> {
         photo_parser: &FaceImageParser,
         base_dir: &Path,
     ) -> Self {
+        let ahead = (check == Check::Face).then(|| Ahead {
+            loader: PhotoLoader::new(*photo_parser, base_dir.to_owned()),
+            rows: VecDeque::new(),
+            end: None,
+        });
         Self {
             source,
             columns,
@@ -435,6 +470,10 @@ impl<R: Read> Rows<R> {
             parts: None,
             rounded: false,
             rounding_read: Rounding::default(),
+            read: 0,
+            ahead,
+            current: Default::default(),
+            photo_observer: None,
         }
     }
 
@@ -536,7 +575,9 @@ impl<R: Read> Rows<R> {
         self.check
     }
 
-    /// Reads and checks the next row; `None` after the last.
+    /// Reads and checks the next row; `None` after the last. A face check reads a few rows
+    /// ahead and loads (fits) their photos on every core, in bounded memory; rows still come
+    /// in order, each judged as if alone.
     ///
     /// # Errors
     ///
@@ -545,24 +586,17 @@ impl<R: Read> Rows<R> {
     /// more than 4,294,967,295 rows. Nothing of the row is in the message.
     #[allow(clippy::too_many_lines)] // one row's steps in order, over disjoint fields
     pub fn next_row(&mut self) -> Result<Option<RowView<'_>>, String> {
-        let (number, problem) = match &mut self.source {
-            Source::Csv { csv, record } => {
-                let number = self.counts.rows + 1;
-                match csv.read_byte_record(record) {
-                    Ok(true) => {}
-                    Ok(false) => return Ok(None),
-                    Err(e) => return Err(read_error(csv.get_ref(), number, &e)),
-                }
-                let end = csv.position().byte();
-                csv.get_mut().mark(end);
-                (number, None)
-            }
-            Source::Sheet(rows) => {
-                let Some(found) = rows.next_row(&self.columns) else {
-                    return Ok(None);
-                };
-                found
-            }
+        let (number, problem, mut photo) = if self.ahead.is_some() {
+            let Some(row) = self.next_read_ahead()? else {
+                return Ok(None);
+            };
+            self.current = row.cells;
+            (row.number, row.problem, row.photo)
+        } else {
+            let Some((number, problem)) = self.read_row()? else {
+                return Ok(None);
+            };
+            (number, problem, None)
         };
         if self.counts.rows + 1 > MAX_ROWS {
             return Err(format!(
@@ -570,31 +604,19 @@ impl<R: Read> Rows<R> {
             ));
         }
         self.counts.rows += 1;
-        let cells = match &self.source {
-            Source::Csv { record, .. } => {
-                let cell = |column: Option<usize>| -> Result<&str, String> {
-                    match column.and_then(|c| record.get(c)) {
-                        Some(bytes) => std::str::from_utf8(bytes)
-                            .map(trim)
-                            .map_err(|_| changed(number)),
-                        None => Ok(""),
-                    }
-                };
-                Cells {
-                    id: cell(Some(self.columns.id))?,
-                    name: cell(Some(self.columns.name))?,
-                    mobile: cell(self.columns.mobile)?,
-                    photo: cell(self.columns.photo)?,
-                }
+        let cells = if self.ahead.is_some() {
+            let [id, name, mobile, photo] = &self.current;
+            Cells {
+                id,
+                name,
+                mobile,
+                photo,
             }
-            Source::Sheet(rows) => Cells {
-                id: rows.text[0].trim(),
-                name: rows.text[1].trim(),
-                mobile: rows.text[2].trim(),
-                photo: rows.text[3].trim(),
-            },
+        } else {
+            cells_of(&self.source, &self.columns, number)?
         };
         self.reason.clear();
+        let photos_before = self.counts.photos;
         // A sheet's whole column was looked at before its first row; a CSV's first rows only.
         if !self.rounded && matches!(self.source, Source::Csv { .. }) {
             self.rounding_read.see(cells.id);
@@ -606,13 +628,16 @@ impl<R: Read> Rows<R> {
             self.reason.push_str(&problem);
             None
         } else {
-            parse_row(
-                &cells,
-                self.check,
-                &self.photo_parser,
-                &self.base_dir,
-                &mut self.reason,
-            )
+            let photo_parser = &self.photo_parser;
+            let base_dir = &self.base_dir;
+            let counts = &mut self.counts;
+            parse_row(&cells, self.check, &mut self.reason, |cell| {
+                counts.photos += 1;
+                match photo.take() {
+                    Some(pending) => pending.wait(),
+                    None => parse_photo(cell, photo_parser, base_dir),
+                }
+            })
         };
         let status = match &self.parts {
             None => {
@@ -644,12 +669,123 @@ impl<R: Read> Rows<R> {
                 }
             }
         };
+        if self.counts.photos != photos_before {
+            if let Some(observer) = &mut self.photo_observer {
+                observer(self.counts);
+            }
+        }
         Ok(Some(RowView {
             number,
             cells,
             status,
         }))
     }
+}
+
+impl<R: Read> Rows<R> {
+    /// Calls `observer` after each row whose photo was read (a face check), with the counts
+    /// so far: fitting photos can take most of phase 1, and this is its progress.
+    pub fn on_photo_read(&mut self, observer: impl FnMut(Counts) + Send + 'static) {
+        self.photo_observer = Some(Box::new(observer));
+    }
+
+    /// Reads the next row into the source: its number and the first problem of its cells.
+    fn read_row(&mut self) -> Result<Option<(u64, Option<String>)>, String> {
+        match &mut self.source {
+            Source::Csv { csv, record } => {
+                let number = self.read + 1;
+                match csv.read_byte_record(record) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(None),
+                    Err(e) => return Err(read_error(csv.get_ref(), number, &e)),
+                }
+                let end = csv.position().byte();
+                csv.get_mut().mark(end);
+                self.read = number;
+                Ok(Some((number, None)))
+            }
+            Source::Sheet(rows) => Ok(rows.next_row(&self.columns)),
+        }
+    }
+
+    /// The next row of a face check, read ahead: rows are read until as many as the loader
+    /// keeps busy are waiting, each valid row's photo given to the loader as it is read.
+    fn next_read_ahead(&mut self) -> Result<Option<AheadRow>, String> {
+        let Some(mut ahead) = self.ahead.take() else {
+            return Ok(None);
+        };
+        while ahead.end.is_none() && ahead.rows.len() < ahead.loader.ahead() {
+            let read = self.read_row().and_then(|row| {
+                row.map(|(number, problem)| {
+                    cells_of(&self.source, &self.columns, number).map(|c| (number, problem, c))
+                })
+                .transpose()
+            });
+            match read {
+                Ok(None) => ahead.end = Some(Ok(())),
+                Err(e) => ahead.end = Some(Err(e)),
+                Ok(Some((number, problem, cells))) => {
+                    // The photo is needed when parse_row will get to it.
+                    let photo = (problem.is_none()
+                        && !self.rounded
+                        && IdNumber::parse(cells.id).is_ok()
+                        && Name::parse(cells.name).is_ok())
+                    .then(|| ahead.loader.load(cells.photo.to_owned()));
+                    ahead.rows.push_back(AheadRow {
+                        number,
+                        cells: [cells.id, cells.name, cells.mobile, cells.photo].map(str::to_owned),
+                        problem,
+                        photo,
+                    });
+                }
+            }
+        }
+        let row = ahead.rows.pop_front();
+        let end = if row.is_none() {
+            // Told once; then the rows are over.
+            ahead.end.replace(Ok(()))
+        } else {
+            None
+        };
+        self.ahead = Some(ahead);
+        match (row, end) {
+            (Some(row), _) => Ok(Some(row)),
+            (None, Some(Err(e))) => Err(e),
+            (None, _) => Ok(None),
+        }
+    }
+}
+
+/// The needed cells of the row just read into `source` (row `number`), trimmed.
+fn cells_of<'a, R>(
+    source: &'a Source<R>,
+    columns: &Columns,
+    number: u64,
+) -> Result<Cells<'a>, String> {
+    Ok(match source {
+        Source::Csv { record, .. } => {
+            let cell = |column: Option<usize>| -> Result<&str, String> {
+                match column.and_then(|c| record.get(c)) {
+                    Some(bytes) => std::str::from_utf8(bytes)
+                        .map(trim)
+                        .map_err(|_| changed(number)),
+                    None => Ok(""),
+                }
+            };
+            Cells {
+                id: cell(Some(columns.id))?,
+                name: cell(Some(columns.name))?,
+                mobile: cell(columns.mobile)?,
+                photo: cell(columns.photo)?,
+            }
+        }
+        Source::Sheet(rows) => Cells {
+            id: rows.text[0].trim(),
+            name: rows.text[1].trim(),
+            mobile: rows.text[2].trim(),
+            photo: rows.text[3].trim(),
+        },
+    })
 }
 
 impl SheetRows {
@@ -711,13 +847,13 @@ fn trim(cell: &str) -> &str {
 }
 
 /// Parses a row's cells for `check` as the core says, in order (ID number, name, then the
-/// mobile or the photo): the parts, or `None` with the first problem in `reason`.
+/// mobile or the photo, from `photo_of` given the photo cell): the parts, or `None` with the
+/// first problem in `reason`.
 fn parse_row(
     cells: &Cells<'_>,
     check: Check,
-    photo_parser: &FaceImageParser,
-    base_dir: &Path,
     reason: &mut String,
+    photo_of: impl FnOnce(&str) -> PhotoOutcome,
 ) -> Option<Parts> {
     let id = match IdNumber::parse(cells.id) {
         Ok(id) => id,
@@ -741,7 +877,7 @@ fn parse_row(
                 return None;
             }
         },
-        Check::Face => match parse_photo(cells.photo, photo_parser, base_dir) {
+        Check::Face => match photo_of(cells.photo) {
             Ok(photo) => (None, Some(photo)),
             Err(e) => {
                 reason.push_str(&e);
@@ -758,7 +894,9 @@ fn parse_row(
     })
 }
 
-fn parse_photo(
+/// The photo a row's cell names (a path relative to `base_dir`, or a URL), or why its row is
+/// rejected.
+pub(crate) fn parse_photo(
     cell: &str,
     photo_parser: &FaceImageParser,
     base_dir: &Path,

@@ -220,11 +220,14 @@ fn read_people(args: &Args) -> Result<Rows<std::fs::File>, String> {
         }
         eprintln!("{line}");
     }
-    let rows = file.rows(
+    let mut rows = file.rows(
         args.check,
         &args.columns,
         &FaceImageParser::new().fit_oversized(args.fit_photos),
     )?;
+    if args.check == Check::Face {
+        rows.on_photo_read(photo_progress(args.progress_every));
+    }
     if let Some((name, number, of)) = rows.sheet() {
         eprintln!(
             "idcheck batch: reading sheet {name:?} ({number} of {of}) of {}",
@@ -237,6 +240,32 @@ fn read_people(args: &Args) -> Result<Rows<std::fs::File>, String> {
         );
     }
     Ok(rows)
+}
+
+/// Phase 1's progress on a face check, where reading (and fitting) photos is most of its
+/// time: a spinner on a terminal; plain lines every `every` photos otherwise.
+fn photo_progress(every: usize) -> impl FnMut(Counts) + Send + 'static {
+    let bar = io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {pos} photos read, {msg} [{elapsed_precise}, {per_sec}]",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let every = every.max(1) as u64;
+    move |counts: Counts| match &bar {
+        Some(bar) => {
+            bar.set_message(format!("{} rows rejected", counts.rejected));
+            bar.set_position(counts.photos);
+        }
+        None if counts.photos % every == 0 => eprintln!(
+            "idcheck batch: photos read {}, rows read {} ({} rejected)",
+            counts.photos, counts.rows, counts.rejected
+        ),
+        None => {}
+    }
 }
 
 /// Ctrl-C, or SIGTERM (what `timeout`, systemd and `kill` send).

@@ -226,7 +226,8 @@ enum Command {
         /// have been billed), each to the same vendor.
         #[arg(long)]
         resend_unresolved: bool,
-        /// Without a terminal, print a progress line every N answers.
+        /// Without a terminal, print a progress line every N answers (and, for a face check,
+        /// every N photos read).
         #[arg(long, default_value_t = 100, value_name = "N")]
         progress_every: usize,
         /// Re-encode photo files over the vendor's limit as JPEGs that fit (downscaled and

@@ -1,0 +1,204 @@
+//! A face check's photos are read and fitted on every core while phase 1 reads ahead: the
+//! rows still come in order, each with its own photo and its own reason, exactly what each
+//! row gets when its photo is loaded alone.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use idcheck_batch::{ColumnNames, PeopleFile, Plan, Rows, load_photo};
+use idcheck_core::{FaceImage, FaceImageParser};
+use provider_trait::{Check, Request};
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+/// A valid ID number whose sequence part is `n`.
+fn id_number(n: usize) -> String {
+    let first17 = format!("11010519800101{:03}", n % 1000);
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{first17}{}", char::from(b"10X98765432"[sum as usize % 11]))
+}
+
+/// A 24-bit BMP of `width`×`height` noisy pixels (which compress badly, as photos do); `seed`
+/// makes each file's pixels its own.
+fn noisy_bmp(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let row = (width * 3).next_multiple_of(4);
+    let size = 54 + row * height;
+    let mut out = b"BM".to_vec();
+    for field in [size, 0, 54, 40, width, height] {
+        out.extend_from_slice(&field.to_le_bytes());
+    }
+    out.extend_from_slice(&[1, 0, 24, 0]);
+    out.extend_from_slice(&[0; 24]);
+    let mut state = 0x2545_f491_u32 ^ seed.wrapping_mul(0x9E37_79B9);
+    for y in 0..height {
+        for x in 0..width {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = state % 64;
+            for base in [x * 150 / width, y * 150 / height, seed % 90] {
+                out.push(u8::try_from(base + noise).unwrap());
+            }
+        }
+        out.resize(out.len() + usize::try_from(row - width * 3).unwrap(), 0);
+    }
+    out
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("idcheck-batch-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// What a row's photo cell gives when loaded alone, as phase 1 words it.
+fn alone(parser: &FaceImageParser, dir: &Path, cell: &str) -> Result<FaceImage, String> {
+    if cell.is_empty() {
+        return Err("photo: empty".to_owned());
+    }
+    let (_, photo) = load_photo(parser, &dir.join(cell).to_string_lossy())
+        .map_err(|e| format!("photo: cannot read the file: {e}"))?;
+    photo.map_err(|e| format!("photo: {e}"))
+}
+
+#[test]
+fn photos_fitted_ahead_come_back_in_row_order_each_as_if_loaded_alone() {
+    let dir = scratch_dir("photos-ahead");
+    // The first photos are the largest (the slowest to fit), so later rows' photos are ready
+    // first: rows must still come in order, each with its own photo.
+    let mut lines = vec!["id,name,photo".to_owned()];
+    let mut cells = Vec::new();
+    for n in 0..40_u32 {
+        let cell = match n % 10 {
+            7 => "missing.bmp".to_owned(),
+            8 => String::new(),
+            _ => {
+                // 400×533 down to 166×221: all over the limit as BMPs.
+                let side = 400 - n * 6;
+                let name = format!("face-{n}.bmp");
+                std::fs::write(dir.join(&name), noisy_bmp(side, side * 4 / 3, n)).unwrap();
+                name
+            }
+        };
+        // Every ninth row's ID number is wrong: its photo is never needed.
+        let id = if n % 9 == 4 {
+            "110105198001011234".to_owned()
+        } else {
+            id_number(n as usize)
+        };
+        lines.push(format!("{id},张三,{cell}"));
+        cells.push((id, cell));
+    }
+    // A damaged photo over the limit (a header, then too few pixels) and a repeated row.
+    let mut damaged = noisy_bmp(400, 400, 99);
+    damaged.truncate(200_000);
+    std::fs::write(dir.join("damaged.bmp"), &damaged).unwrap();
+    lines.push(format!("{},李四,damaged.bmp", id_number(90)));
+    cells.push((id_number(90), "damaged.bmp".to_owned()));
+    lines.push(lines[1].clone());
+    cells.push(cells[0].clone());
+    let path = dir.join("faces.csv");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+
+    let parser = FaceImageParser::new().fit_oversized(true);
+    let file = PeopleFile::open(&path, None).unwrap();
+    let mut rows = file
+        .rows(Check::Face, &ColumnNames::default(), &parser)
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let observed = Arc::clone(&seen);
+    rows.on_photo_read(move |counts| observed.lock().unwrap().push(counts.photos));
+    let mut judged = 0;
+    let mut fitted = 0;
+    while let Some(row) = rows.next_row().unwrap() {
+        let (id, cell) = &cells[judged];
+        judged += 1;
+        assert_eq!(row.number(), judged as u64);
+        assert_eq!(row.cells().photo, cell, "row {judged}");
+        if id.ends_with("1234") {
+            assert!(
+                row.rejection().unwrap().starts_with("ID number: "),
+                "row {judged}"
+            );
+            continue;
+        }
+        match (alone(&parser, &dir, cell), row.request(), row.rejection()) {
+            (Ok(want), Some(Request::Face(got)), None) => {
+                assert!(got.photo == want, "row {judged}: another photo");
+                let file_len = std::fs::metadata(dir.join(cell)).unwrap().len();
+                let file_base64_len = usize::try_from(file_len.div_ceil(3) * 4).unwrap();
+                fitted += usize::from(got.photo.base64_len() < Some(file_base64_len));
+            }
+            (Err(want), None, Some(got)) => {
+                assert_eq!(got, want, "row {judged}");
+            }
+            (want, got, reason) => panic!(
+                "row {judged}: alone {:?}, ahead {:?} / {reason:?}",
+                want.is_ok(),
+                got.is_some()
+            ),
+        }
+    }
+    assert_eq!(judged, cells.len());
+    // 40 rows: 8 without a photo file, 4 with a wrong ID number; and the repeated first row.
+    assert_eq!(fitted, 28 + 1);
+    let counts = rows.counts();
+    // Every row with a valid ID number and name had its photo read, once, told in order.
+    let valid_ids = cells.iter().filter(|(id, _)| !id.ends_with("1234")).count();
+    assert_eq!(counts.photos, valid_ids as u64);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen, (1..=counts.photos).collect::<Vec<_>>());
+    assert_eq!(counts.valid + counts.rejected, counts.rows);
+    assert!(counts.rejected >= 4 + 4 + 4 + 1, "{counts:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_row_that_cannot_be_read_stops_phase_one_after_the_rows_before_it() {
+    let dir = scratch_dir("photos-stop");
+    std::fs::write(dir.join("face.bmp"), noisy_bmp(300, 400, 1)).unwrap();
+    let mut text = "id,name,photo\n".to_owned();
+    for n in 0..5 {
+        text.push_str(&format!("{},张三,face.bmp\n", id_number(n)));
+    }
+    // A quote never closed: the rest of the file is one cell, longer than a row may be.
+    text.push_str(&format!("{},\"张三,face.bmp\n", id_number(9)));
+    text.push_str(&"x".repeat(2 << 20));
+    let parser = FaceImageParser::new().fit_oversized(true);
+    let mut rows = Rows::new(
+        text.as_bytes(),
+        idcheck_batch::Delimiter::Comma,
+        Check::Face,
+        &ColumnNames::default(),
+        &parser,
+        &dir,
+    )
+    .unwrap();
+    for n in 1..=5 {
+        let row = rows.next_row().unwrap().unwrap();
+        assert_eq!(row.number(), n);
+        assert!(row.rejection().is_none(), "row {n}: {:?}", row.rejection());
+    }
+    let error = rows.next_row().err().unwrap();
+    assert!(error.contains("longer than"), "{error}");
+    // Told once; then the rows are over.
+    assert!(rows.next_row().unwrap().is_none());
+    assert_eq!(rows.counts().photos, 5);
+
+    // The same rows in a paid run's plan: the error stops it, nothing is planned.
+    let mut rows = Rows::new(
+        text.as_bytes(),
+        idcheck_batch::Delimiter::Comma,
+        Check::Face,
+        &ColumnNames::default(),
+        &parser,
+        &dir,
+    )
+    .unwrap();
+    assert!(Plan::build(&mut rows, &[0; 32], false).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
