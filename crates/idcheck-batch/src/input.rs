@@ -443,6 +443,47 @@ pub enum PhotoSource {
     Base64File,
 }
 
+/// The largest photo file read: a 64-megapixel BMP (the most pixels a photo may have) and
+/// some room. A file named by a cell is not trusted: `/dev/zero` would fill the memory.
+pub const MAX_PHOTO_FILE_BYTES: u64 = 256 << 20;
+
+/// The bytes of a photo file: a regular file (a FIFO or a device named by a cell would block
+/// or never end) of at most [`MAX_PHOTO_FILE_BYTES`].
+///
+/// # Errors
+///
+/// The file cannot be read, is not a regular file, or is larger than the limit.
+pub fn read_photo_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let not_regular = || std::io::Error::other("not a regular file");
+    // Looked at before it is opened: opening a FIFO blocks until someone writes to it.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    let too_large = || {
+        std::io::Error::other(format!(
+            "larger than {} MiB, the most a photo file may be",
+            MAX_PHOTO_FILE_BYTES >> 20
+        ))
+    };
+    if metadata.len() > MAX_PHOTO_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or_default());
+    // A file still growing is cut short of the memory it could take.
+    file.take(MAX_PHOTO_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PHOTO_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 /// Reads a photo: an http(s) URL, an image file, or a file of base64 text.
 ///
 /// # Errors
@@ -457,7 +498,7 @@ pub fn load_photo(
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Ok((PhotoSource::Url, parser.from_url(trimmed)));
     }
-    let bytes = std::fs::read(Path::new(input))?;
+    let bytes = read_photo_file(Path::new(input))?;
     let as_image = parser.from_bytes(&bytes);
     if matches!(as_image, Err(FaceImageError::UnrecognizedFormat)) {
         if let Ok(text) = std::str::from_utf8(&bytes) {

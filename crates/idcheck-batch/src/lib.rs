@@ -44,7 +44,8 @@ mod workbook;
 mod xlsx;
 
 pub use input::{
-    ColumnNames, Delimiter, Parsed, Phase1, PhotoSource, RawInputs, Row, load_photo, phase1,
+    ColumnNames, Delimiter, MAX_PHOTO_FILE_BYTES, Parsed, Phase1, PhotoSource, RawInputs, Row,
+    load_photo, phase1, read_photo_file,
 };
 pub use output::{Format, dry_run, write_output};
 pub use output_file::{OutputError, OutputFile};

@@ -132,10 +132,11 @@ impl Drop for PhotoLoader {
 }
 
 fn run(parser: &FaceImageParser, base_dir: &std::path::Path, job: Job) {
+    let Job { cell, reply } = job;
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        crate::scan::parse_photo(&job.cell, parser, base_dir)
+        crate::scan::parse_photo(&cell, parser, base_dir)
     }))
     .unwrap_or_else(|_| Err(DECODER_FAILED.to_owned()));
     // The row may have been dropped (phase 1 stopped): nobody waits for it.
-    let _ = job.reply.send(outcome);
+    let _ = reply.send(outcome);
 }

@@ -2,6 +2,7 @@
 //! rows still come in order, each with its own photo and its own reason, exactly what each
 //! row gets when its photo is loaded alone.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -153,7 +154,57 @@ fn photos_fitted_ahead_come_back_in_row_order_each_as_if_loaded_alone() {
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen, (1..=counts.photos).collect::<Vec<_>>());
     assert_eq!(counts.valid + counts.rejected, counts.rows);
-    assert!(counts.rejected >= 4 + 4 + 4 + 1, "{counts:?}");
+    // 4 missing files, 4 empty cells, 4 wrong ID numbers, the damaged photo.
+    assert_eq!(counts.rejected, 4 + 4 + 4 + 1, "{counts:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_photo_cell_naming_a_device_a_fifo_or_a_huge_file_is_refused_without_reading_it() {
+    let dir = scratch_dir("photos-hostile");
+    let fifo = dir.join("fifo.jpg");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Sparse: 300 MiB on paper, nothing on disk.
+    let huge = std::fs::File::create(dir.join("huge.bmp")).unwrap();
+    huge.set_len(300 << 20).unwrap();
+    let text = format!(
+        "id,name,photo\n{id},张三,/dev/zero\n{id},张三,fifo.jpg\n{id},张三,huge.bmp\n{id},张三,{dir}\n",
+        id = id_number(1),
+        dir = dir.display()
+    );
+    for parser in [
+        FaceImageParser::new(),
+        FaceImageParser::new().fit_oversized(true),
+    ] {
+        let mut rows = Rows::new(
+            text.as_bytes(),
+            idcheck_batch::Delimiter::Comma,
+            Check::Face,
+            &ColumnNames::default(),
+            &parser,
+            &dir,
+        )
+        .unwrap();
+        for want in [
+            "not a regular file",
+            "not a regular file",
+            "larger than 256 MiB, the most a photo file may be",
+            "not a regular file",
+        ] {
+            let row = rows.next_row().unwrap().unwrap();
+            assert_eq!(
+                row.rejection(),
+                Some(format!("photo: cannot read the file: {want}").as_str()),
+                "row {}",
+                row.number()
+            );
+        }
+        assert!(rows.next_row().unwrap().is_none());
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -163,10 +214,10 @@ fn a_row_that_cannot_be_read_stops_phase_one_after_the_rows_before_it() {
     std::fs::write(dir.join("face.bmp"), noisy_bmp(300, 400, 1)).unwrap();
     let mut text = "id,name,photo\n".to_owned();
     for n in 0..5 {
-        text.push_str(&format!("{},张三,face.bmp\n", id_number(n)));
+        writeln!(text, "{},张三,face.bmp", id_number(n)).unwrap();
     }
     // A quote never closed: the rest of the file is one cell, longer than a row may be.
-    text.push_str(&format!("{},\"张三,face.bmp\n", id_number(9)));
+    writeln!(text, "{},\"张三,face.bmp", id_number(9)).unwrap();
     text.push_str(&"x".repeat(2 << 20));
     let parser = FaceImageParser::new().fit_oversized(true);
     let mut rows = Rows::new(

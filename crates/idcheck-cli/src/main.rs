@@ -313,7 +313,7 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
         max_connections_per_address: Option<u64>,
         /// Fit a face photo over the vendor's limit when a request asks (`"fit_photo": true`)
-        /// instead of refusing it; request bodies may then be up to 12 MiB.
+        /// instead of refusing it; /v1/verify bodies may then be up to 12 MiB.
         #[arg(long)]
         fit_photos: bool,
         /// Print a new client's token (once) and its clients-file entry, then exit.

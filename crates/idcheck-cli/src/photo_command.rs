@@ -153,7 +153,7 @@ pub(crate) fn fit(args: &[String], output: &Path, parser: FaceImageParser, json:
     if is_same_file(input, output) {
         return usage("--fit would overwrite the input file: choose another output file");
     }
-    let bytes = match std::fs::read(input) {
+    let bytes = match idcheck_batch::read_photo_file(input) {
         Ok(bytes) => bytes,
         Err(e) => return usage(&format!("cannot read the file: {e}")),
     };

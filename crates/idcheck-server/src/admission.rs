@@ -113,11 +113,9 @@ async fn read_then_run(
 ) -> Response {
     let limits = service.limits;
     let (mut parts, body) = request.into_parts();
-    let read = tokio::time::timeout(
-        limits.body_timeout,
-        axum::body::to_bytes(body, limits.body_bytes),
-    )
-    .await;
+    let body_bytes = limits.body_bytes_for(parts.uri.path());
+    let read =
+        tokio::time::timeout(limits.body_timeout, axum::body::to_bytes(body, body_bytes)).await;
     let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
@@ -126,7 +124,7 @@ async fn read_then_run(
             return if too_large {
                 refusal(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("the body is over {} bytes", limits.body_bytes),
+                    &format!("the body is over {body_bytes} bytes"),
                 )
             } else {
                 refusal(StatusCode::BAD_REQUEST, "the body could not be read")

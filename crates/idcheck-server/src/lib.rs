@@ -56,6 +56,7 @@ pub use idcheck_router::{SharedQps, with_shared_qps};
 #[non_exhaustive]
 pub struct Limits {
     /// The largest request body: a photo of 102,400 base64 characters plus its JSON fits.
+    /// With [`Limits::fit_photos`], `/v1/verify` takes up to [`FIT_PHOTO_BODY_BYTES`].
     pub body_bytes: usize,
     /// A request's headers must arrive within this.
     pub header_timeout: Duration,
@@ -73,12 +74,14 @@ pub struct Limits {
     /// day), by the ledger's clock.
     pub budget_day_offset_secs: i32,
     /// `/v1/verify` fits a photo over the vendor's limit when asked (`fit_photo: true`)
-    /// instead of refusing it: bodies up to [`FIT_PHOTO_BODY_BYTES`], fitted on blocking
-    /// threads, as many at once as the machine has cores.
+    /// instead of refusing it: its bodies may be up to [`FIT_PHOTO_BODY_BYTES`] (the other
+    /// routes keep `body_bytes`), fitted on blocking threads, as many at once as the
+    /// machine has cores.
     pub fit_photos: bool,
 }
 
-/// The largest request body when photos are fitted: a 9 MB phone photo in base64 and its JSON.
+/// The largest `/v1/verify` body when photos are fitted: a 9 MB phone photo in base64 and its
+/// JSON.
 pub const FIT_PHOTO_BODY_BYTES: usize = 12 * 1024 * 1024;
 
 impl Default for Limits {
@@ -97,15 +100,22 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// These limits with photos fitted on request (`fit_photo: true`), and bodies up to
-    /// [`FIT_PHOTO_BODY_BYTES`] to carry them.
+    /// These limits with photos fitted on request (`fit_photo: true`), and `/v1/verify`
+    /// bodies up to [`FIT_PHOTO_BODY_BYTES`] to carry them.
     #[must_use]
     pub const fn with_fit_photos(mut self, yes: bool) -> Self {
         self.fit_photos = yes;
-        if yes && self.body_bytes < FIT_PHOTO_BODY_BYTES {
-            self.body_bytes = FIT_PHOTO_BODY_BYTES;
-        }
         self
+    }
+
+    /// The largest body a request to `path` may have.
+    #[must_use]
+    pub fn body_bytes_for(&self, path: &str) -> usize {
+        if self.fit_photos && path == "/v1/verify" {
+            self.body_bytes.max(FIT_PHOTO_BODY_BYTES)
+        } else {
+            self.body_bytes
+        }
     }
 
     /// These limits with headers due within `timeout`.
@@ -338,7 +348,9 @@ pub fn app(service: Arc<Service>) -> axum::Router {
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .route("/openapi.json", get(api::openapi))
-        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        // The admission reads each route's body under its own cap; this only has to let the
+        // largest through to the extractors.
+        .layer(DefaultBodyLimit::max(limits.body_bytes_for("/v1/verify")))
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| async move {
                 // Covers a body trickling in: past the deadline the request is dropped.

@@ -203,7 +203,7 @@ pub(crate) fn document() -> Value {
                         "mobile": { "type": ["string", "null"], "description": "required for a mobile check" },
                         "photo": { "type": ["string", "null"], "description": "required for a face check: base64 (at most 102,400 characters), or an http(s) URL" },
                         "fresh": { "type": "boolean", "description": "do not reuse answers the ledger holds" },
-                        "fit_photo": { "type": "boolean", "description": "a face check's base64 photo over the vendor's limit is fitted to it (re-encoded as a JPEG, made smaller only as far as needed) instead of refused; the answer's photo_fitted says what was sent. Needs a service started with --fit-photos (otherwise 422); bodies may then be up to 12 MiB" }
+                        "fit_photo": { "type": "boolean", "description": "a face check's base64 photo over the vendor's limit is fitted to it (re-encoded as a JPEG, made smaller only as far as needed) instead of refused; the answer's photo_fitted says what was sent. Needs a service started with --fit-photos (otherwise 422); /v1/verify bodies may then be up to 12 MiB" }
                     }
                 },
                 "VerifyResponse": verify_ok,
