@@ -197,9 +197,9 @@ impl FaceImageParser {
                 cap.saturating_mul(4)
             };
             let jpeg = encode(&resized, MIN_QUALITY, probe_cap);
-            if candidate == min_long
-                && let Some(jpeg) = &jpeg
-                && jpeg.len() > cap
+            if let Some(jpeg) = jpeg
+                .as_ref()
+                .filter(|j| candidate == min_long && j.len() > cap)
             {
                 return Err(FaceImageError::CannotFit {
                     width: w,
@@ -408,10 +408,11 @@ fn decode(bytes: &[u8], info: ImageInfo, want: u32) -> Result<Decoded, FaceImage
     if u64::from(info.width) * u64::from(info.height) > MAX_PIXELS {
         return Err(refuse("over 64 megapixels, more than is safe to decode"));
     }
-    if format == ImageFormat::Jpeg
-        && let Some(decoded) = decode_jpeg(bytes, want)?
-    {
-        return Ok(decoded);
+    // (No let chain: the workspace builds with Rust 1.85.)
+    if format == ImageFormat::Jpeg {
+        if let Some(decoded) = decode_jpeg(bytes, want)? {
+            return Ok(decoded);
+        }
     }
     let codec = match format {
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
