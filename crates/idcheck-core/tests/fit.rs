@@ -546,3 +546,28 @@ fn a_jpeg_decoded_too_small_is_decoded_again_larger() {
     assert_fitted(&fitted, 2400, 1800, limit);
     assert_eq!(fitted.info().width(), 2400, "{fitted}");
 }
+
+/// A PNG or BMP is halved after decoding while still larger than any size that could fit (as
+/// a JPEG is decoded at reduced size); when the halved image fits whole, it is decoded again in
+/// full: the result is still the largest that fits.
+#[test]
+fn a_png_or_bmp_halved_too_far_is_decoded_again_in_full() {
+    // Smooth: 5.8 MB as a BMP, first halved to 800×600 for a limit of 20,000 characters
+    // (taken for a phone JPEG of 0.3 bytes a pixel), which then fits whole.
+    let limit = 20_000;
+    let bmp = encoded(noisy(1600, 1200, 0, 43), image::ImageFormat::Bmp);
+    let fitted = FaceImage::fit_within(&bmp, limit).unwrap();
+    assert_fitted(&fitted, 1600, 1200, limit);
+    assert!(fitted.info().width() > 800, "{fitted}");
+}
+
+/// Odd sides are halved rounding up: the aspect ratio is kept within a pixel.
+#[test]
+fn a_png_with_odd_sides_keeps_its_aspect_ratio() {
+    // Halved to 601×801 first, for a limit of 20,000 characters.
+    let limit = 20_000;
+    let png = encoded(noisy(1201, 1601, 40, 44), image::ImageFormat::Png);
+    let fitted = FaceImage::fit_within(&png, limit).unwrap();
+    assert_fitted(&fitted, 1201, 1601, limit);
+    assert!(fitted.is_downscaled(), "{fitted}");
+}

@@ -386,17 +386,23 @@ struct Decoded {
     image: RgbImage,
     /// An EXIF orientation was applied.
     oriented: bool,
-    /// Decoded at 1/2, 1/4 or 1/8 size.
+    /// Decoded at 1/2, 1/4 or 1/8 size (a JPEG), or halved after decoding (the others).
     reduced: bool,
 }
 
-/// The long side to decode a JPEG at, at least: well above the largest that could fit, by
-/// the JPEG's own bytes per pixel (a JPEG re-encoded at quality 70 with 4:2:0 is seldom under
-/// a quarter of a phone's quality-90 original; size goes about as the pixel count).
+/// The long side to decode a photo at, at least: well above the largest that could fit, by
+/// a JPEG's own bytes per pixel (a JPEG re-encoded at quality 70 with 4:2:0 is seldom under
+/// a quarter of a phone's quality-90 original; size goes about as the pixel count). A PNG or
+/// BMP is taken for the phone JPEG it would be: 0.3 bytes a pixel.
 fn first_guess(info: ImageInfo, len: usize, cap: usize, min_side: u32) -> u32 {
     let long = info.width.max(info.height);
     #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52
-    let ratio = (cap as f64 / (len as f64 / 4.0).max(1.0)).sqrt();
+    let len = match info.format {
+        ImageFormat::Jpeg => len as f64,
+        ImageFormat::Png | ImageFormat::Bmp => f64::from(info.width) * f64::from(info.height) * 0.3,
+    };
+    #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52
+    let ratio = (cap as f64 / (len / 4.0).max(1.0)).sqrt();
     to_side(f64::from(long) * ratio * 1.5).max(min_side.saturating_mul(4))
 }
 
@@ -427,11 +433,50 @@ fn decode(bytes: &[u8], info: ImageInfo, want: u32) -> Result<Decoded, FaceImage
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| refuse(reason(&e)))?;
     image.apply_orientation(orientation);
+    let mut image = flatten(image);
+    // As a JPEG is decoded at reduced size: halved while still at least `want` (a 12 MP PNG
+    // or BMP is resampled from 3 MP, and its full pixels are freed before the size search).
+    let mut reduced = false;
+    while image.width().max(image.height()) / 2 >= want.max(1) {
+        image = halve(&image);
+        reduced = true;
+    }
     Ok(Decoded {
-        image: flatten(image),
+        image,
         oriented: orientation != Orientation::NoTransforms,
-        reduced: false,
+        reduced,
     })
+}
+
+/// Half the width and height (rounded up), each pixel the mean of the 2×2 it covers (of the
+/// 2×1, 1×2 or 1×1 left at an odd edge).
+fn halve(image: &RgbImage) -> RgbImage {
+    let (width, height) = image.dimensions();
+    let (half_width, half_height) = (width.div_ceil(2), height.div_ceil(2));
+    let stride = width as usize * 3;
+    let mut out = Vec::with_capacity(half_width as usize * half_height as usize * 3);
+    for pair in image.as_raw().chunks(2 * stride) {
+        let (top, bottom) = pair.split_at(stride.min(pair.len()));
+        let bottom = if bottom.is_empty() { top } else { bottom };
+        let mut top_pixels = top.chunks_exact(6);
+        let mut bottom_pixels = bottom.chunks_exact(6);
+        for (t, b) in (&mut top_pixels).zip(&mut bottom_pixels) {
+            for c in 0..3 {
+                let sum =
+                    u16::from(t[c]) + u16::from(t[c + 3]) + u16::from(b[c]) + u16::from(b[c + 3]);
+                out.push(u8::try_from((sum + 2) / 4).unwrap_or(u8::MAX));
+            }
+        }
+        // An odd width: the last column's pixel alone in its row pair.
+        let (t, b) = (top_pixels.remainder(), bottom_pixels.remainder());
+        if t.len() == 3 && b.len() == 3 {
+            for c in 0..3 {
+                let sum = u16::from(t[c]) + u16::from(b[c]);
+                out.push(u8::try_from((sum + 1) / 2).unwrap_or(u8::MAX));
+            }
+        }
+    }
+    RgbImage::from_raw(half_width, half_height, out).unwrap_or_else(|| image.clone())
 }
 
 /// A JPEG decoded at reduced size in the DCT domain; `None` for what this decoder leaves to
