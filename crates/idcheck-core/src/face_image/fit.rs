@@ -472,7 +472,7 @@ fn halve(image: &RgbImage) -> RgbImage {
         if t.len() == 3 && b.len() == 3 {
             for c in 0..3 {
                 let sum = u16::from(t[c]) + u16::from(b[c]);
-                out.push(u8::try_from((sum + 1) / 2).unwrap_or(u8::MAX));
+                out.push(u8::try_from(sum.div_ceil(2)).unwrap_or(u8::MAX));
             }
         }
     }
