@@ -198,7 +198,8 @@ pub struct Counts {
     pub distinct: u64,
     /// Rows rejected offline.
     pub rejected: u64,
-    /// Photos read (a face check: rows whose ID number and name are valid), fitted or not.
+    /// Photos read (a face check: rows whose ID number and name are valid and whose photo
+    /// cell is not empty), fitted or not.
     pub photos: u64,
 }
 
@@ -333,8 +334,8 @@ pub struct Rows<R> {
     ahead: Option<Ahead>,
     /// The cells of the row judged, when it was read ahead.
     current: [String; 4],
-    /// Told of each photo read ([`Rows::on_photo_read`]).
-    photo_observer: Option<Box<dyn FnMut(Counts) + Send>>,
+    /// Told of each row of a face check ([`Rows::on_face_row`]).
+    face_observer: Option<Box<dyn FnMut(Counts) + Send>>,
 }
 
 /// A face check's rows read ahead of the one judged ([`PhotoLoader`]).
@@ -473,7 +474,7 @@ impl<R: Read> Rows<R> {
             read: 0,
             ahead,
             current: Default::default(),
-            photo_observer: None,
+            face_observer: None,
         }
     }
 
@@ -616,7 +617,6 @@ impl<R: Read> Rows<R> {
             cells_of(&self.source, &self.columns, number)?
         };
         self.reason.clear();
-        let photos_before = self.counts.photos;
         // A sheet's whole column was looked at before its first row; a CSV's first rows only.
         if !self.rounded && matches!(self.source, Source::Csv { .. }) {
             self.rounding_read.see(cells.id);
@@ -632,7 +632,7 @@ impl<R: Read> Rows<R> {
             let base_dir = &self.base_dir;
             let counts = &mut self.counts;
             parse_row(&cells, self.check, &mut self.reason, |cell| {
-                counts.photos += 1;
+                counts.photos += u64::from(!cell.is_empty());
                 match photo.take() {
                     Some(pending) => pending.wait(),
                     None => parse_photo(cell, photo_parser, base_dir),
@@ -669,10 +669,8 @@ impl<R: Read> Rows<R> {
                 }
             }
         };
-        if self.counts.photos != photos_before {
-            if let Some(observer) = &mut self.photo_observer {
-                observer(self.counts);
-            }
+        if let Some(observer) = &mut self.face_observer {
+            observer(self.counts);
         }
         Ok(Some(RowView {
             number,
@@ -683,10 +681,13 @@ impl<R: Read> Rows<R> {
 }
 
 impl<R: Read> Rows<R> {
-    /// Calls `observer` after each row whose photo was read (a face check), with the counts
-    /// so far: fitting photos can take most of phase 1, and this is its progress.
-    pub fn on_photo_read(&mut self, observer: impl FnMut(Counts) + Send + 'static) {
-        self.photo_observer = Some(Box::new(observer));
+    /// For a face check, calls `observer` after each row with the counts so far: reading
+    /// (and fitting) photos can take most of phase 1, and this is its progress. Other checks
+    /// read millions of rows a second and never call it.
+    pub fn on_face_row(&mut self, observer: impl FnMut(Counts) + Send + 'static) {
+        if self.check == Check::Face {
+            self.face_observer = Some(Box::new(observer));
+        }
     }
 
     /// Reads the next row into the source: its number and the first problem of its cells.

@@ -112,7 +112,7 @@ fn photos_fitted_ahead_come_back_in_row_order_each_as_if_loaded_alone() {
         .unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let observed = Arc::clone(&seen);
-    rows.on_photo_read(move |counts| observed.lock().unwrap().push(counts.photos));
+    rows.on_face_row(move |counts| observed.lock().unwrap().push(counts));
     let mut judged = 0;
     let mut fitted = 0;
     while let Some(row) = rows.next_row().unwrap() {
@@ -148,11 +148,20 @@ fn photos_fitted_ahead_come_back_in_row_order_each_as_if_loaded_alone() {
     // 40 rows: 8 without a photo file, 4 with a wrong ID number; and the repeated first row.
     assert_eq!(fitted, 28 + 1);
     let counts = rows.counts();
-    // Every row with a valid ID number and name had its photo read, once, told in order.
-    let valid_ids = cells.iter().filter(|(id, _)| !id.ends_with("1234")).count();
+    // Every row with a valid ID number, a name and a photo cell had its photo read, once.
+    let valid_ids = cells
+        .iter()
+        .filter(|(id, cell)| !id.ends_with("1234") && !cell.is_empty())
+        .count();
     assert_eq!(counts.photos, valid_ids as u64);
+    // Told after every row, in order, with the counts so far.
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen, (1..=counts.photos).collect::<Vec<_>>());
+    assert_eq!(
+        seen.iter().map(|c| c.rows).collect::<Vec<_>>(),
+        (1..=counts.rows).collect::<Vec<_>>()
+    );
+    assert!(seen.windows(2).all(|w| w[0].photos <= w[1].photos));
+    assert_eq!(seen.last(), Some(&counts));
     assert_eq!(counts.valid + counts.rejected, counts.rows);
     // 4 missing files, 4 empty cells, 4 wrong ID numbers, the damaged photo.
     assert_eq!(counts.rejected, 4 + 4 + 4 + 1, "{counts:?}");

@@ -81,7 +81,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     match run_checked(args) {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
-            eprintln!("idcheck batch: {message}");
+            stderr_line!("idcheck batch: {message}");
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -103,20 +103,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         .transpose()
         .map_err(|e| e.to_string())?;
     if args.dry_run {
-        // Each row's line is written as it is read: no keyed hash, nothing held but the
-        // exact keys of the distinct requests.
-        let counts = dry_run(args, &mut rows, output)?;
-        if rows.id_column_rounded_further_down() {
-            eprintln!(
-                "idcheck batch: warning: the ID column was rounded by Excel further down the file (its numbers end in 000 and fail their check): a paid run would stop before sending anything"
-            );
-        }
-        summarise_phase1(counts, args.unit_price);
-        if rows.sheet().is_some() {
-            eprintln!("idcheck batch: {} rows read from the sheet", counts.rows);
-        }
-        eprintln!("idcheck batch: dry run: nothing was sent");
-        return Ok(EXIT_DONE);
+        return dry_run(args, rows, output);
     }
     // Keys the distinct requests within this run only; the ledger's keys are HMACs.
     let mut salt = [0; 32];
@@ -138,7 +125,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let (ledger, router) = ledger_and_router(args, &runtime)?;
     if ledger.location() == "memory" {
-        eprintln!(
+        stderr_line!(
             "idcheck batch: warning: --ledger memory forgets every answer at exit: running again pays again"
         );
     }
@@ -156,12 +143,12 @@ fn run_checked(args: &Args) -> Result<u8, String> {
             let stop = Arc::clone(&stop);
             tokio::spawn(async move {
                 stop_signal().await;
-                eprintln!(
+                stderr_line!(
                     "idcheck batch: stopping after the calls in flight (Ctrl-C again to stop now)"
                 );
                 stop.finish_in_flight();
                 stop_signal().await;
-                eprintln!(
+                stderr_line!(
                     "idcheck batch: stopping now; calls in flight stay unresolved in the ledger"
                 );
                 stop.now();
@@ -185,7 +172,7 @@ fn run_checked(args: &Args) -> Result<u8, String> {
     write_output(args, &plan, &outcome.answers, output.take(), &summary)?;
     summarise_phase2(&outcome);
     if let Some(fatal) = &outcome.fatal {
-        eprintln!("idcheck batch: {fatal}");
+        stderr_line!("idcheck batch: {fatal}");
     }
     Ok(if outcome.fatal.is_some() {
         // The ledger failed, or the credentials were refused: fix that first.
@@ -218,24 +205,25 @@ fn read_people(args: &Args) -> Result<Rows<std::fs::File>, String> {
         if delimiter != Delimiter::Comma {
             let _ = write!(line, " with {delimiter} separators");
         }
-        eprintln!("{line}");
+        stderr_line!("{line}");
     }
     let mut rows = file.rows(
         args.check,
         &args.columns,
         &FaceImageParser::new().fit_oversized(args.fit_photos),
     )?;
-    if args.check == Check::Face {
-        rows.on_photo_read(photo_progress(args.progress_every));
-    }
+    // A spinner only where it cannot mix with the rows' lines on the screen.
+    let spinner =
+        io::stderr().is_terminal() && (args.output.is_some() || !io::stdout().is_terminal());
+    rows.on_face_row(face_progress(args.progress_every, spinner));
     if let Some((name, number, of)) = rows.sheet() {
-        eprintln!(
+        stderr_line!(
             "idcheck batch: reading sheet {name:?} ({number} of {of}) of {}",
             args.file.display()
         );
     }
     if rows.id_column_rounded() {
-        eprintln!(
+        stderr_line!(
             "idcheck batch: the ID column was rounded by Excel (its numbers end in 000 and fail their check): none of its rows is sent; format the column as Text and re-enter the numbers, or export from the source system"
         );
     }
@@ -243,26 +231,40 @@ fn read_people(args: &Args) -> Result<Rows<std::fs::File>, String> {
 }
 
 /// Phase 1's progress on a face check, where reading (and fitting) photos is most of its
-/// time: a spinner on a terminal; plain lines every `every` photos otherwise.
-fn photo_progress(every: usize) -> impl FnMut(Counts) + Send + 'static {
-    let bar = io::stderr().is_terminal().then(|| {
+/// time: a spinner on a terminal (`spinner`), cleared when phase 1 ends; plain lines every
+/// `every` rows when standard error is not a terminal.
+fn face_progress(every: usize, spinner: bool) -> impl FnMut(Counts) + Send + 'static {
+    /// Clears its spinner when dropped (with the rows, at the end of phase 1).
+    struct Spinner(indicatif::ProgressBar);
+    impl Drop for Spinner {
+        fn drop(&mut self) {
+            self.0.finish_and_clear();
+        }
+    }
+    let bar = spinner.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} {pos} photos read, {msg} [{elapsed_precise}, {per_sec}]",
+            "{spinner} {pos} rows read, {msg} [{elapsed_precise}, {per_sec}]",
         ) {
             bar.set_style(style);
         }
-        bar
+        Spinner(bar)
     });
+    let lines = !io::stderr().is_terminal();
     let every = every.max(1) as u64;
     move |counts: Counts| match &bar {
-        Some(bar) => {
-            bar.set_message(format!("{} rows rejected", counts.rejected));
-            bar.set_position(counts.photos);
+        Some(Spinner(bar)) => {
+            bar.set_message(format!(
+                "{} photos read, {} rows rejected",
+                counts.photos, counts.rejected
+            ));
+            bar.set_position(counts.rows);
         }
-        None if counts.photos % every == 0 => eprintln!(
-            "idcheck batch: photos read {}, rows read {} ({} rejected)",
-            counts.photos, counts.rows, counts.rejected
+        None if lines && counts.rows % every == 0 => stderr_line!(
+            "idcheck batch: rows read {}, photos read {} ({} rows rejected)",
+            counts.rows,
+            counts.photos,
+            counts.rejected
         ),
         None => {}
     }
@@ -310,9 +312,37 @@ fn xlsx_output(args: &Args) -> bool {
     })
 }
 
+/// Phase 1 alone, then its summary.
+fn dry_run(
+    args: &Args,
+    mut rows: Rows<std::fs::File>,
+    output: Option<OutputFile>,
+) -> Result<u8, String> {
+    // Each row's line is written as it is read: no keyed hash, nothing held but the exact
+    // keys of the distinct requests.
+    let counts = write_dry_run(args, &mut rows, output)?;
+    let (rounded_further_down, from_sheet) = (
+        rows.id_column_rounded_further_down(),
+        rows.sheet().is_some(),
+    );
+    // Its progress spinner goes with it, before the summary is written.
+    drop(rows);
+    if rounded_further_down {
+        stderr_line!(
+            "idcheck batch: warning: the ID column was rounded by Excel further down the file (its numbers end in 000 and fail their check): a paid run would stop before sending anything"
+        );
+    }
+    summarise_phase1(counts, args.unit_price);
+    if from_sheet {
+        stderr_line!("idcheck batch: {} rows read from the sheet", counts.rows);
+    }
+    stderr_line!("idcheck batch: dry run: nothing was sent");
+    Ok(EXIT_DONE)
+}
+
 /// Phase 1 alone: every row's line written as it is read (to standard output, or to the
 /// output file, which then holds the complete lines before a row that could not be read).
-fn dry_run(
+fn write_dry_run(
     args: &Args,
     rows: &mut Rows<std::fs::File>,
     output: Option<OutputFile>,
@@ -387,7 +417,7 @@ pub(crate) async fn open_ledger(location: Option<&str>) -> Result<Ledger, String
     let location = ledger_location(location)?;
     let (key, source) = LedgerKey::from_env_or_file().map_err(|e| e.to_string())?;
     if let KeySource::Created(path) = &source {
-        eprintln!(
+        stderr_line!(
             "idcheck: created the ledger key {} (mode 0600): keep it with the ledger; without it every entry is lost",
             path.display()
         );
@@ -454,7 +484,7 @@ fn summarise_phase1(counts: Counts, unit_price: Option<Price>) {
         );
         let _ = write!(line, " (saved {saved} at {price} a call)");
     }
-    eprintln!("{line}");
+    stderr_line!("{line}");
 }
 
 /// The ledger, then the router over the vendors on it (credentials checked first, before
@@ -555,7 +585,7 @@ impl Progress {
                 bar.inc(1);
             }
             None if done % self.every == 0 || done == self.total => {
-                eprintln!(
+                stderr_line!(
                     "idcheck batch: answered {done}/{}, billed calls {billed}",
                     self.total
                 );
@@ -598,19 +628,19 @@ fn summarise_phase2(outcome: &Outcome) {
     if let Some(cost) = outcome.cost {
         let _ = write!(line, ", cost {cost}");
     }
-    eprintln!("{line}");
+    stderr_line!("{line}");
     if outcome.unresolved > 0 {
-        eprintln!(
+        stderr_line!(
             "idcheck batch: {} requests have a call that may have been billed without an answer: `idcheck ledger unresolved` lists them; --resend-unresolved sends them again to the same vendor, or `idcheck ledger resolve`",
             outcome.unresolved
         );
     }
     if outcome.stopped {
-        eprintln!(
+        stderr_line!(
             "idcheck batch: stopped; every answer so far is in the ledger: run the same command again to continue"
         );
     } else if outcome.unfinished > 0 {
-        eprintln!(
+        stderr_line!(
             "idcheck batch: {} requests have no verdict: unbilled errors are sent again on the next run; billed errors are not (--fresh to pay again)",
             outcome.unfinished
         );

@@ -17,6 +17,15 @@
 //! twice; `idcheck ledger` inspects that ledger; `idcheck serve` offers all of it over HTTP;
 //! `idcheck sandbox` serves the five vendors and the gateway on loopback to try it for free.
 
+/// `eprintln!` that never panics: a closed standard error (`2>&1 | head`, a log collector
+/// gone) is no reason to stop a run that is spending money, nor to leave its calls unresolved.
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod batch_command;
 mod each_input;
 mod id_command;

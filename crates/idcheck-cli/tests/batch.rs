@@ -242,6 +242,38 @@ async fn each_distinct_person_is_called_once_and_a_rerun_calls_nobody() {
     }
 }
 
+/// A paid run whose standard error is closed (`2>&1 | head -1` after its reader left, a log
+/// collector gone) goes on: progress and summary lines are dropped, not a reason to stop with
+/// calls in flight.
+#[tokio::test]
+async fn a_closed_standard_error_does_not_stop_a_paid_run() {
+    let (server, ids) = vendor("01").await;
+    let dir = workdir("closed-stderr");
+    let base = server.base_url();
+    let mut child = batch_command(&dir, &["--provider", "idcardcert", "--base-url", &base])
+        .args([
+            "--output",
+            "out.csv",
+            "--rate",
+            "0",
+            "--progress-every",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(calls(&server, &ids), vec![1; 11]);
+    let out = std::fs::read_to_string(dir.join("out.csv")).unwrap();
+    assert_eq!(
+        out.lines().filter(|l| l.contains(",match,")).count(),
+        14,
+        "{out}"
+    );
+}
+
 #[tokio::test]
 async fn a_killed_batch_resumes_without_a_repeated_call_or_a_lost_row() {
     let (server, ids) = vendor("02").await;

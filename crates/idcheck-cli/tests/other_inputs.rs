@@ -382,11 +382,41 @@ fn batch_fit_photos_fits_oversized_photo_files_instead_of_rejecting_their_rows()
         stdout(&refused)
     );
 
-    let fitted = run(&["--fit-photos"]);
+    let fitted = run(&["--fit-photos", "--progress-every", "1"]);
     let text = String::from_utf8_lossy(&fitted.stderr).into_owned();
     assert_eq!(fitted.status.code(), Some(0), "{text}");
     assert!(
         text.contains("1 valid") && text.contains("0 rejected"),
         "{text}"
+    );
+    // Phase 1's progress, a line a row here (no terminal).
+    assert!(
+        text.contains("idcheck batch: rows read 1, photos read 1 (0 rows rejected)"),
+        "{text}"
+    );
+
+    // Standard error closed before the run (`2>&1 | head -1` after its reader left): the run
+    // goes on and writes its output.
+    let output = csv.with_file_name("fit-batch-out.csv");
+    let mut child = common::idcheck_command()
+        .args([
+            "batch",
+            csv.to_str().unwrap(),
+            "--check",
+            "face",
+            "--dry-run",
+        ])
+        .args(["--fit-photos", "--progress-every", "1", "--output"])
+        .arg(&output)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        written.lines().nth(1).unwrap().starts_with("1,valid,"),
+        "{written}"
     );
 }
