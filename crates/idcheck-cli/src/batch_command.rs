@@ -244,7 +244,7 @@ fn face_progress(every: usize, spinner: bool) -> impl FnMut(Counts) + Send + 'st
     let bar = spinner.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} {pos} rows read, {msg} [{elapsed_precise}, {per_sec}]",
+            "{spinner} {pos} rows read, {msg} [{elapsed_precise}]",
         ) {
             bar.set_style(style);
         }
@@ -254,11 +254,12 @@ fn face_progress(every: usize, spinner: bool) -> impl FnMut(Counts) + Send + 'st
     let every = every.max(1) as u64;
     move |counts: Counts| match &bar {
         Some(Spinner(bar)) => {
+            // The rows first: a frame drawn between the two never shows more photos than rows.
+            bar.set_position(counts.rows);
             bar.set_message(format!(
                 "{} photos read, {} rows rejected",
                 counts.photos, counts.rejected
             ));
-            bar.set_position(counts.rows);
         }
         None if lines && counts.rows % every == 0 => stderr_line!(
             "idcheck batch: rows read {}, photos read {} ({} rows rejected)",
