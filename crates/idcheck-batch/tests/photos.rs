@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use idcheck_batch::{ColumnNames, PeopleFile, Plan, Rows, load_photo};
 use idcheck_core::{FaceImage, FaceImageParser};
 use provider_trait::{Check, Request};
@@ -100,6 +101,17 @@ fn photos_fitted_ahead_come_back_in_row_order_each_as_if_loaded_alone() {
     std::fs::write(dir.join("damaged.bmp"), &damaged).unwrap();
     lines.push(format!("{},李四,damaged.bmp", id_number(90)));
     cells.push((id_number(90), "damaged.bmp".to_owned()));
+    // A file of base64 text over the limit, as a data: URL with line breaks: fitted too.
+    let bmp = noisy_bmp(300, 400, 98);
+    let mut text = "data:image/bmp;base64,".to_owned();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bmp);
+    for line in encoded.as_bytes().chunks(76) {
+        text.push_str(std::str::from_utf8(line).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(dir.join("face.b64"), text).unwrap();
+    lines.push(format!("{},王五,face.b64", id_number(91)));
+    cells.push((id_number(91), "face.b64".to_owned()));
     lines.push(lines[1].clone());
     cells.push(cells[0].clone());
     let path = dir.join("faces.csv");
@@ -131,7 +143,11 @@ fn photos_fitted_ahead_come_back_in_row_order_each_as_if_loaded_alone() {
             (Ok(want), Some(Request::Face(got)), None) => {
                 assert!(got.photo == want, "row {judged}: another photo");
                 let file_len = std::fs::metadata(dir.join(cell)).unwrap().len();
-                let file_base64_len = usize::try_from(file_len.div_ceil(3) * 4).unwrap();
+                let file_base64_len = if cell.ends_with(".b64") {
+                    usize::try_from(file_len).unwrap()
+                } else {
+                    usize::try_from(file_len.div_ceil(3) * 4).unwrap()
+                };
                 fitted += usize::from(got.photo.base64_len() < Some(file_base64_len));
             }
             (Err(want), None, Some(got)) => {
@@ -145,8 +161,9 @@ fn photos_fitted_ahead_come_back_in_row_order_each_as_if_loaded_alone() {
         }
     }
     assert_eq!(judged, cells.len());
-    // 40 rows: 8 without a photo file, 4 with a wrong ID number; and the repeated first row.
-    assert_eq!(fitted, 28 + 1);
+    // 40 rows: 8 without a photo file, 4 with a wrong ID number; the base64 file and the
+    // repeated first row.
+    assert_eq!(fitted, 28 + 1 + 1);
     let counts = rows.counts();
     // Every row with a valid ID number, a name and a photo cell had its photo read, once.
     let valid_ids = cells

@@ -75,9 +75,10 @@ impl FaceImage {
 }
 
 impl FaceImageParser {
-    /// Image bytes over the limit given to [`FaceImageParser::from_bytes`] are re-encoded to
-    /// fit ([`FaceImageParser::fit`]) instead of refused: `idcheck batch --fit-photos`. Base64
-    /// text and URLs are never re-encoded. Cargo feature `fit`.
+    /// Image bytes over the limit given to [`FaceImageParser::from_bytes`], or base64 text over
+    /// it given to [`FaceImageParser::from_base64`], are re-encoded to fit
+    /// ([`FaceImageParser::fit`]) instead of refused: `idcheck batch --fit-photos`. URLs are
+    /// never re-encoded. Cargo feature `fit`.
     #[must_use]
     pub const fn fit_oversized(mut self, yes: bool) -> Self {
         self.fit_oversized = yes;

@@ -279,6 +279,14 @@ impl FaceImageParser {
             payload.bytes().filter(|b| !b.is_ascii_whitespace()).count()
         };
         if significant > self.max_base64_len {
+            #[cfg(feature = "fit")]
+            if self.fit_oversized {
+                let plain = Self {
+                    fit_oversized: false,
+                    ..*self
+                };
+                return plain.fit_base64(text).map(fit::FittedPhoto::into_photo);
+            }
             let padding = payload
                 .bytes()
                 .rev()
