@@ -49,8 +49,8 @@ pub use input::{
 };
 pub use output::{Format, dry_run, write_output};
 pub use output_file::{OutputError, OutputFile};
-pub use plan::Plan;
-pub use run::{Answer, Observer, Outcome, Settings, Stop, run};
+pub use plan::{Plan, PlannedRequests};
+pub use run::{Answer, DistinctRequests, Observer, Outcome, Settings, Stop, run};
 pub use scan::{Cells, Counts, PeopleFile, RowView, Rows};
 pub use text::{Decoded, MAX_ROW_BYTES, TextEncoding, read_text};
 pub use workbook::SheetChoice;

@@ -2,14 +2,16 @@
 //! they are answered (a distinct index, or a rejection), held compactly.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::{Mutex, PoisonError};
 
-use idcheck_core::Mobile;
+use idcheck_core::{FaceImageParser, IdNumber, Mobile, Name, PhotoPayload};
 use provider_trait::Request;
 
 use crate::Answer;
 use crate::input::run_key;
 use crate::output::{Format, Line, LineWriter, Shown};
+use crate::run::DistinctRequests;
 use crate::scan::{Counts, Rows, Status};
 
 /// A row, as the output needs it after phase 2.
@@ -32,7 +34,7 @@ struct Rejection {
 /// within the run, a salted hash), and per row only what the output needs (8 bytes for a
 /// valid row; the cells as given are kept only for an unmasked output).
 pub struct Plan {
-    distinct: Vec<(Request, String)>,
+    distinct: PlannedRequests,
     first_rows: Vec<u64>,
     rows: Vec<Planned>,
     rejections: Vec<Rejection>,
@@ -68,7 +70,10 @@ impl Plan {
         unmasked: bool,
     ) -> Result<Self, String> {
         let mut plan = Self {
-            distinct: Vec::new(),
+            distinct: PlannedRequests {
+                held: Vec::new(),
+                spill: None,
+            },
             first_rows: Vec::new(),
             rows: Vec::new(),
             rejections: Vec::new(),
@@ -110,7 +115,11 @@ impl Plan {
                     if distinct == plan.distinct.len() {
                         let request = parts.request();
                         let key = run_key(&request, cells.photo, salt);
-                        plan.distinct.push((request, key));
+                        plan.distinct.push(request, key).map_err(|e| {
+                            format!(
+                                "cannot keep the photos for phase 2 in a temporary file ({e}): nothing was sent"
+                            )
+                        })?;
                         plan.first_rows.push(row.number);
                     }
                     Planned::Valid(index(distinct))
@@ -137,7 +146,7 @@ impl Plan {
     /// Each distinct valid request once, in the order first seen, with its key within the
     /// run: what [`crate::run`] sends.
     #[must_use]
-    pub fn distinct(&self) -> &[(Request, String)] {
+    pub fn distinct(&self) -> &PlannedRequests {
         &self.distinct
     }
 
@@ -169,7 +178,7 @@ impl Plan {
                     )
                 }
                 Planned::Valid(index) => {
-                    let (request, key) = &self.distinct[index as usize];
+                    let (held, key) = &self.distinct.held[index as usize];
                     let first = self.first_rows[index as usize];
                     let shown_mobile = self
                         .shown_mobiles
@@ -180,7 +189,7 @@ impl Plan {
                         None,
                         answers.get(key),
                         (first != number).then_some(first),
-                        Shown::masked(request, shown_mobile),
+                        held.shown(shown_mobile),
                     )
                 }
             };
@@ -194,6 +203,139 @@ impl Plan {
             out.write(&Line::new(number, rejection, answer, false, same_as, shown))?;
         }
         out.finish()
+    }
+}
+
+/// A plan's distinct requests, each with its key within the run ([`DistinctRequests`]). A face
+/// check's photos (up to 102,400 characters each: 10,000 people would hold a gigabyte) wait
+/// in a spill file until they are sent, not in memory: an unnamed temporary file, readable by
+/// its owner only, removed by the system when the process ends, however it ends.
+pub struct PlannedRequests {
+    held: Vec<(Held, String)>,
+    spill: Option<Spill>,
+}
+
+impl std::fmt::Debug for PlannedRequests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlannedRequests")
+            .field("len", &self.held.len())
+            .field("spilled", &self.spill.as_ref().map(|s| s.end))
+            .finish()
+    }
+}
+
+enum Held {
+    Request(Request),
+    /// A face request whose base64 photo is in the spill file: `len` bytes at `at`.
+    Face {
+        id: IdNumber,
+        name: Name,
+        at: u64,
+        len: usize,
+    },
+}
+
+impl Held {
+    fn shown<'a>(&'a self, shown_mobile: Option<&'a Mobile>) -> Shown<'a> {
+        match self {
+            Self::Request(request) => Shown::masked(request, shown_mobile),
+            Self::Face { id, name, .. } => Shown::Masked {
+                id,
+                name,
+                mobile: shown_mobile,
+            },
+        }
+    }
+}
+
+/// The spill file, appended to while the plan is built, read while it is sent.
+struct Spill {
+    file: Mutex<std::fs::File>,
+    end: u64,
+}
+
+impl PlannedRequests {
+    /// How many there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    fn push(&mut self, request: Request, key: String) -> std::io::Result<()> {
+        if let Request::Face(face) = &request {
+            if let PhotoPayload::Base64(text) = face.photo.payload() {
+                let spill = match &mut self.spill {
+                    Some(spill) => spill,
+                    None => self.spill.insert(Spill {
+                        file: Mutex::new(tempfile::tempfile()?),
+                        end: 0,
+                    }),
+                };
+                let at = spill.end;
+                spill
+                    .file
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .write_all(text.as_bytes())?;
+                spill.end += text.len() as u64;
+                let held = Held::Face {
+                    id: face.id,
+                    name: face.name.clone(),
+                    at,
+                    len: text.len(),
+                };
+                self.held.push((held, key));
+                return Ok(());
+            }
+        }
+        self.held.push((Held::Request(request), key));
+        Ok(())
+    }
+}
+
+impl DistinctRequests for PlannedRequests {
+    fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    fn key(&self, index: usize) -> &str {
+        &self.held[index].1
+    }
+
+    fn request(&self, index: usize) -> Result<Request, String> {
+        let (id, name, at, len) = match &self.held[index].0 {
+            Held::Request(request) => return Ok(request.clone()),
+            Held::Face { id, name, at, len } => (*id, name, *at, *len),
+        };
+        let mut text = vec![0; len];
+        let read = self.spill.as_ref().map_or_else(
+            || Err(std::io::Error::other("no spill file")),
+            |spill| {
+                let mut file = spill.file.lock().unwrap_or_else(PoisonError::into_inner);
+                file.seek(SeekFrom::Start(at))?;
+                file.read_exact(&mut text)
+            },
+        );
+        read.map_err(|e| {
+            format!("the photo could not be read back from its temporary file ({e})")
+        })?;
+        // Read as phase 1 gave it: within its limit already, canonical base64.
+        let photo = std::str::from_utf8(&text)
+            .ok()
+            .and_then(|text| {
+                FaceImageParser::new()
+                    .max_base64_len(usize::MAX)
+                    .from_base64(text)
+                    .ok()
+            })
+            .ok_or_else(|| "the photo read back from its temporary file is damaged".to_owned())?;
+        Ok(Request::face(id, name.clone(), photo))
     }
 }
 

@@ -151,12 +151,64 @@ pub struct Outcome {
     pub cost: Option<Price>,
 }
 
+/// The distinct requests a run sends, each with its key within the run: a slice of them
+/// ([`crate::Phase1::distinct`]), or a [`crate::Plan`]'s ([`crate::Plan::distinct`]), whose
+/// face photos wait in a spill file until they are sent.
+pub trait DistinctRequests: Sync {
+    /// How many there are.
+    fn len(&self) -> usize;
+
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The key within the run of the request at `index` (below [`DistinctRequests::len`]).
+    fn key(&self, index: usize) -> &str;
+
+    /// The request at `index`, built on each call.
+    ///
+    /// # Errors
+    ///
+    /// Its photo could not be read back, with the reason (never the photo).
+    fn request(&self, index: usize) -> Result<Request, String>;
+}
+
+impl DistinctRequests for [(Request, String)] {
+    fn len(&self) -> usize {
+        <[_]>::len(self)
+    }
+
+    fn key(&self, index: usize) -> &str {
+        &self[index].1
+    }
+
+    fn request(&self, index: usize) -> Result<Request, String> {
+        Ok(self[index].0.clone())
+    }
+}
+
+impl DistinctRequests for Vec<(Request, String)> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn key(&self, index: usize) -> &str {
+        self.as_slice().key(index)
+    }
+
+    fn request(&self, index: usize) -> Result<Request, String> {
+        self.as_slice().request(index)
+    }
+}
+
 /// Routes each of the `distinct` requests (with its key within the run, as
 /// [`crate::Plan::distinct`] and [`crate::Phase1::distinct`] hold them) once through `router`,
 /// which records every call in its ledger. A ledger failure or refused credentials stop the
-/// run by themselves.
-pub async fn run(
-    distinct: &[(Request, String)],
+/// run by themselves. A request whose photo cannot be read back is not sent: its answer is an
+/// `error`, sent again on the next run.
+pub async fn run<D: DistinctRequests + ?Sized>(
+    distinct: &D,
     router: Fallback,
     settings: Settings,
     observer: Arc<dyn Observer>,
@@ -175,7 +227,8 @@ pub async fn run(
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
-    for (request, key) in distinct {
+    let mut collected = Vec::new();
+    for index in 0..distinct.len() {
         let permit = tokio::select! {
             permit = Arc::clone(&permits).acquire_owned() => permit,
             () = stop.stopped(false) => break,
@@ -184,14 +237,22 @@ pub async fn run(
             break;
         }
         let Ok(permit) = permit else { break };
+        let key = distinct.key(index).to_owned();
+        let request = match distinct.request(index) {
+            Ok(request) => request,
+            Err(why) => {
+                let answer = not_sent(key, &why);
+                shared.observer.answered(&answer);
+                collected.push(answer);
+                continue;
+            }
+        };
         let shared = Arc::clone(&shared);
-        let (request, key) = (request.clone(), key.clone());
         tasks.spawn(async move {
             let _permit = permit;
             call_one(request, key, &shared).await
         });
     }
-    let mut collected = Vec::new();
     loop {
         tokio::select! {
             joined = tasks.join_next() => match joined {
@@ -212,20 +273,7 @@ pub async fn run(
         .unwrap_or_else(PoisonError::into_inner)
         .drain()
     {
-        collected.push(Answer {
-            key,
-            status: "unresolved".to_owned(),
-            provider: None,
-            face: None,
-            raw_code: None,
-            vendor_request_id: None,
-            gateway_request_id: None,
-            billed_calls: 0,
-            maybe_billed_calls: 1,
-            cost_milli_yuan: None,
-            from_ledger: false,
-            detail: "in flight when the run was stopped at once: it may have been billed; the ledger holds it as unresolved".to_owned(),
-        });
+        collected.push(stopped_in_flight(key));
     }
     let fatal = shared
         .fatal
@@ -239,9 +287,12 @@ pub async fn run(
         .into_iter()
         .map(|answer| (answer.key.clone(), answer))
         .collect();
-    let unfinished = distinct
-        .iter()
-        .filter(|(_, key)| answers.get(key).is_none_or(|a| !is_final(a)))
+    let unfinished = (0..distinct.len())
+        .filter(|&index| {
+            answers
+                .get(distinct.key(index))
+                .is_none_or(|a| !is_final(a))
+        })
         .count();
     let unresolved = answers
         .values()
@@ -338,6 +389,42 @@ async fn call_one(request: Request, key: String, shared: &Shared) -> Option<Answ
     let answer = to_answer(key, &outcome, request.name().as_str());
     shared.observer.answered(&answer);
     Some(answer)
+}
+
+/// The answer of a call in flight when the run was stopped at once.
+fn stopped_in_flight(key: String) -> Answer {
+    Answer {
+        key,
+        status: "unresolved".to_owned(),
+        provider: None,
+        face: None,
+        raw_code: None,
+        vendor_request_id: None,
+        gateway_request_id: None,
+        billed_calls: 0,
+        maybe_billed_calls: 1,
+        cost_milli_yuan: None,
+        from_ledger: false,
+        detail: "in flight when the run was stopped at once: it may have been billed; the ledger holds it as unresolved".to_owned(),
+    }
+}
+
+/// The answer of a request that was not sent: nothing billed, sent again on the next run.
+fn not_sent(key: String, why: &str) -> Answer {
+    Answer {
+        key,
+        status: "error".to_owned(),
+        provider: None,
+        face: None,
+        raw_code: None,
+        vendor_request_id: None,
+        gateway_request_id: None,
+        billed_calls: 0,
+        maybe_billed_calls: 0,
+        cost_milli_yuan: None,
+        from_ledger: false,
+        detail: format!("not sent: {why}"),
+    }
 }
 
 /// Billed calls and, when every billed answer was priced, their cost.

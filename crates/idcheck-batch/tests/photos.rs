@@ -286,3 +286,43 @@ fn a_row_that_cannot_be_read_stops_phase_one_after_the_rows_before_it() {
     assert!(Plan::build(&mut rows, &[0; 32], false).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A paid run's plan keeps its face photos in a spill file: each request read back is the one
+/// phase 1 made, photo for photo, in order, and its key is the row's.
+#[test]
+fn a_plans_photos_are_read_back_from_the_spill_file_as_they_were() {
+    use idcheck_batch::DistinctRequests as _;
+    let dir = scratch_dir("photos-spill");
+    let (path, _) = faces_file(&dir);
+    let parser = FaceImageParser::new().fit_oversized(true);
+    let file = PeopleFile::open(&path, None).unwrap();
+    let mut rows = file
+        .rows(Check::Face, &ColumnNames::default(), &parser)
+        .unwrap();
+    let mut made = Vec::new();
+    while let Some(row) = rows.next_row().unwrap() {
+        if row.distinct() == Some(made.len()) {
+            made.push(row.request().unwrap());
+        }
+    }
+    let mut rows = file
+        .rows(Check::Face, &ColumnNames::default(), &parser)
+        .unwrap();
+    let plan = Plan::build(&mut rows, &[7; 32], false).unwrap();
+    let distinct = plan.distinct();
+    assert_eq!(distinct.len(), made.len());
+    assert!(made.len() >= 25, "{}", made.len());
+    for (index, want) in made.iter().enumerate() {
+        assert!(distinct.request(index).unwrap() == *want, "request {index}");
+        // Read again, out of order: the same.
+        let back = made.len() - 1 - index;
+        assert!(
+            distinct.request(back).unwrap() == made[back],
+            "request {back}"
+        );
+    }
+    let keys: std::collections::HashSet<&str> =
+        (0..distinct.len()).map(|i| distinct.key(i)).collect();
+    assert_eq!(keys.len(), made.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
