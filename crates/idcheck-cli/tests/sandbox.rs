@@ -82,7 +82,8 @@ async fn a_face_batch_fits_each_photo_and_pays_once_per_person() {
     std::fs::write(dir.join("faces.csv"), csv).unwrap();
     let base = sandbox.base_url();
     let run = || {
-        common::idcheck_command()
+        let mut command = common::idcheck_command();
+        command
             .current_dir(&dir)
             .args(["batch", "faces.csv", "--check", "face", "--fit-photos"])
             .args(["--provider", "facever", "--base-url", &base, "--rate", "0"])
@@ -90,11 +91,24 @@ async fn a_face_batch_fits_each_photo_and_pays_once_per_person() {
             .env("IDCHECK_APPCODE", DEFAULT_APPCODE)
             .env("IDCHECK_LEDGER", dir.join("ledger.sqlite"))
             .env("IDCHECK_LEDGER_KEY", "00".repeat(32))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+            .stdin(Stdio::null());
+        command
     };
-    let first = run();
+    // No room for the photos to wait in (a temporary directory that is not there): nothing
+    // is sent.
+    let refused = run()
+        .env("TMPDIR", dir.join("no-such-dir"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("cannot keep the photos for phase 2"),
+        "{said}"
+    );
+    assert_eq!(sandbox.billed_total(), 0);
+
+    let first = run().output().unwrap();
     assert_eq!(
         first.status.code(),
         Some(0),
@@ -116,7 +130,7 @@ async fn a_face_batch_fits_each_photo_and_pays_once_per_person() {
         );
     }
 
-    let again = run();
+    let again = run().output().unwrap();
     assert_eq!(
         again.status.code(),
         Some(0),
