@@ -10,6 +10,7 @@
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -32,7 +33,8 @@ impl PendingPhoto {
 }
 
 /// A row's reason when the decoder stopped on a file (a panic inside an image library: its
-/// message is never shown, it could hold the file's bytes).
+/// message could hold the file's bytes, and is not part of the reason; the CLI's panic report
+/// says only where it happened).
 const DECODER_FAILED: &str = "photo: the file could not be decoded (the image decoder failed)";
 
 struct Job {
@@ -40,7 +42,11 @@ struct Job {
     reply: SyncSender<PhotoOutcome>,
 }
 
-/// Worker threads, one per core, started with the first photo.
+/// Decoding a photo may take up to about 1.5 GB (a 64-megapixel 16-bit PNG): no more
+/// workers than this, however many cores.
+const MAX_WORKERS: usize = 8;
+
+/// Worker threads, one per core (at most [`MAX_WORKERS`]), started with the first photo.
 pub(crate) struct PhotoLoader {
     parser: FaceImageParser,
     base_dir: Arc<PathBuf>,
@@ -48,11 +54,15 @@ pub(crate) struct PhotoLoader {
     started: bool,
     jobs: Option<SyncSender<Job>>,
     workers: Vec<JoinHandle<()>>,
+    /// Set when phase 1 stops early: photos still queued are not loaded.
+    cancelled: Arc<AtomicBool>,
 }
 
 impl PhotoLoader {
     pub(crate) fn new(parser: FaceImageParser, base_dir: PathBuf) -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, NonZeroUsize::get)
+            .min(MAX_WORKERS);
         Self {
             parser,
             base_dir: Arc::new(base_dir),
@@ -60,6 +70,7 @@ impl PhotoLoader {
             started: false,
             jobs: None,
             workers: Vec::new(),
+            cancelled: Arc::default(),
         }
     }
 
@@ -96,6 +107,7 @@ impl PhotoLoader {
             let queue = Arc::clone(&queue);
             let parser = self.parser;
             let base_dir = Arc::clone(&self.base_dir);
+            let cancelled = Arc::clone(&self.cancelled);
             let spawned = std::thread::Builder::new()
                 .name(format!("idcheck-photo-{n}"))
                 .spawn(move || {
@@ -106,6 +118,7 @@ impl PhotoLoader {
                             Err(_) => return,
                         };
                         match job {
+                            Ok(_) if cancelled.load(Ordering::Relaxed) => {}
                             Ok(job) => run(&parser, &base_dir, job),
                             Err(_) => return,
                         }
@@ -123,7 +136,8 @@ impl PhotoLoader {
 
 impl Drop for PhotoLoader {
     fn drop(&mut self) {
-        // The workers finish the photo in hand and see the queue closed.
+        // The workers finish the photo in hand, skip those queued, and see the queue closed.
+        self.cancelled.store(true, Ordering::Relaxed);
         self.jobs = None;
         for worker in self.workers.drain(..) {
             let _ = worker.join();

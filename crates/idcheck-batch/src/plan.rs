@@ -63,7 +63,9 @@ impl Plan {
     ///
     /// # Errors
     ///
-    /// A row could not be read ([`Rows::next_row`]).
+    /// A row could not be read ([`Rows::next_row`]); a face check's photos could not be
+    /// written to the spill file ([`PlannedRequests`]); a part of the ID column below the rows
+    /// looked at first was rounded by a spreadsheet. Nothing was sent.
     pub fn build<R: Read>(
         rows: &mut Rows<R>,
         salt: &[u8; 32],
@@ -208,8 +210,10 @@ impl Plan {
 
 /// A plan's distinct requests, each with its key within the run ([`DistinctRequests`]). A face
 /// check's photos (up to 102,400 characters each: 10,000 people would hold a gigabyte) wait
-/// in a spill file until they are sent, not in memory: an unnamed temporary file, readable by
-/// its owner only, removed by the system when the process ends, however it ends.
+/// in a spill file until they are sent, not in the process's memory: an unnamed temporary
+/// file in the temporary directory (`$TMPDIR`; where that is a tmpfs, the file is in memory
+/// all the same), readable by its owner only, removed by the system when the process ends,
+/// however it ends.
 pub struct PlannedRequests {
     held: Vec<(Held, String)>,
     spill: Option<Spill>,
@@ -220,7 +224,7 @@ impl std::fmt::Debug for PlannedRequests {
         f.debug_struct("PlannedRequests")
             .field("len", &self.held.len())
             .field("spilled", &self.spill.as_ref().map(|s| s.end))
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -156,14 +156,17 @@ pub struct Outcome {
 /// face photos wait in a spill file until they are sent.
 pub trait DistinctRequests: Sync {
     /// How many there are.
+    #[must_use]
     fn len(&self) -> usize;
 
     /// Whether there are none.
+    #[must_use]
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The key within the run of the request at `index` (below [`DistinctRequests::len`]).
+    #[must_use]
     fn key(&self, index: usize) -> &str;
 
     /// The request at `index`, built on each call.
@@ -228,6 +231,8 @@ pub async fn run<D: DistinctRequests + ?Sized>(
     let permits = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     let mut collected = Vec::new();
+    // Requests whose photo could not be read back: never routed.
+    let mut unread = 0;
     for index in 0..distinct.len() {
         let permit = tokio::select! {
             permit = Arc::clone(&permits).acquire_owned() => permit,
@@ -238,10 +243,12 @@ pub async fn run<D: DistinctRequests + ?Sized>(
         }
         let Ok(permit) = permit else { break };
         let key = distinct.key(index).to_owned();
+        // Read here, not in the task: a spilled photo is about 100 KB from a local file.
         let request = match distinct.request(index) {
             Ok(request) => request,
             Err(why) => {
-                let answer = not_sent(key, &why);
+                unread += 1;
+                let answer = unanswered(key, "error", 0, format!("not sent: {why}"));
                 shared.observer.answered(&answer);
                 collected.push(answer);
                 continue;
@@ -273,15 +280,32 @@ pub async fn run<D: DistinctRequests + ?Sized>(
         .unwrap_or_else(PoisonError::into_inner)
         .drain()
     {
-        collected.push(stopped_in_flight(key));
+        collected.push(unanswered(
+            key,
+            "unresolved",
+            1,
+            "in flight when the run was stopped at once: it may have been billed; the ledger holds it as unresolved".to_owned(),
+        ));
     }
     let fatal = shared
         .fatal
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
+    let stopped = stop.is_stopping() && fatal.is_none();
+    summed(collected, unread, distinct, fatal, stopped)
+}
+
+/// The run's outcome from its answers; `unread` of them are requests never sent.
+fn summed<D: DistinctRequests + ?Sized>(
+    collected: Vec<Answer>,
+    unread: usize,
+    distinct: &D,
+    fatal: Option<String>,
+    stopped: bool,
+) -> Outcome {
     let from_ledger = collected.iter().filter(|a| a.from_ledger).count();
-    let sent_to_vendors = collected.len() - from_ledger;
+    let sent_to_vendors = collected.len() - from_ledger - unread;
     let (billed_calls, cost) = tally(&collected);
     let answers: HashMap<String, Answer> = collected
         .into_iter()
@@ -304,7 +328,7 @@ pub async fn run<D: DistinctRequests + ?Sized>(
         routed: sent_to_vendors,
         unfinished,
         unresolved,
-        stopped: stop.is_stopping() && fatal.is_none(),
+        stopped,
         fatal,
         billed_calls,
         cost: cost.filter(|_| billed_calls > 0),
@@ -391,39 +415,21 @@ async fn call_one(request: Request, key: String, shared: &Shared) -> Option<Answ
     Some(answer)
 }
 
-/// The answer of a call in flight when the run was stopped at once.
-fn stopped_in_flight(key: String) -> Answer {
+/// An answer without a vendor's: nothing billed for sure, `maybe_billed_calls` perhaps.
+fn unanswered(key: String, status: &str, maybe_billed_calls: u32, detail: String) -> Answer {
     Answer {
         key,
-        status: "unresolved".to_owned(),
+        status: status.to_owned(),
         provider: None,
         face: None,
         raw_code: None,
         vendor_request_id: None,
         gateway_request_id: None,
         billed_calls: 0,
-        maybe_billed_calls: 1,
+        maybe_billed_calls,
         cost_milli_yuan: None,
         from_ledger: false,
-        detail: "in flight when the run was stopped at once: it may have been billed; the ledger holds it as unresolved".to_owned(),
-    }
-}
-
-/// The answer of a request that was not sent: nothing billed, sent again on the next run.
-fn not_sent(key: String, why: &str) -> Answer {
-    Answer {
-        key,
-        status: "error".to_owned(),
-        provider: None,
-        face: None,
-        raw_code: None,
-        vendor_request_id: None,
-        gateway_request_id: None,
-        billed_calls: 0,
-        maybe_billed_calls: 0,
-        cost_milli_yuan: None,
-        from_ledger: false,
-        detail: format!("not sent: {why}"),
+        detail,
     }
 }
 

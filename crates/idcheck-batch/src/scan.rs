@@ -729,8 +729,7 @@ impl<R: Read> Rows<R> {
                     // The photo is needed when parse_row will get to it.
                     let photo = (problem.is_none()
                         && !self.rounded
-                        && IdNumber::parse(cells.id).is_ok()
-                        && Name::parse(cells.name).is_ok())
+                        && parse_id_and_name(&cells, &mut String::new()).is_some())
                     .then(|| ahead.loader.load(cells.photo.to_owned()));
                     ahead.rows.push_back(AheadRow {
                         number,
@@ -850,12 +849,8 @@ fn trim(cell: &str) -> &str {
 /// Parses a row's cells for `check` as the core says, in order (ID number, name, then the
 /// mobile or the photo, from `photo_of` given the photo cell): the parts, or `None` with the
 /// first problem in `reason`.
-fn parse_row(
-    cells: &Cells<'_>,
-    check: Check,
-    reason: &mut String,
-    photo_of: impl FnOnce(&str) -> PhotoOutcome,
-) -> Option<Parts> {
+/// The first two steps of [`parse_row`]: the ID number, then the name.
+fn parse_id_and_name(cells: &Cells<'_>, reason: &mut String) -> Option<(IdNumber, Name)> {
     let id = match IdNumber::parse(cells.id) {
         Ok(id) => id,
         Err(e) => {
@@ -863,13 +858,22 @@ fn parse_row(
             return None;
         }
     };
-    let name = match Name::parse(cells.name) {
-        Ok(name) => name,
+    match Name::parse(cells.name) {
+        Ok(name) => Some((id, name)),
         Err(e) => {
             let _ = write!(reason, "name: {e}");
-            return None;
+            None
         }
-    };
+    }
+}
+
+fn parse_row(
+    cells: &Cells<'_>,
+    check: Check,
+    reason: &mut String,
+    photo_of: impl FnOnce(&str) -> PhotoOutcome,
+) -> Option<Parts> {
+    let (id, name) = parse_id_and_name(cells, reason)?;
     let (mobile, photo) = match check {
         Check::Mobile => match Mobile::parse(cells.mobile) {
             Ok(mobile) => (Some(mobile), None),

@@ -215,7 +215,9 @@ fn read_people(args: &Args) -> Result<Rows<std::fs::File>, String> {
     // A spinner only where it cannot mix with the rows' lines on the screen.
     let spinner =
         io::stderr().is_terminal() && (args.output.is_some() || !io::stdout().is_terminal());
-    rows.on_face_row(face_progress(args.progress_every, spinner));
+    if args.check == Check::Face {
+        rows.on_face_row(face_progress(args.progress_every, spinner));
+    }
     if let Some((name, number, of)) = rows.sheet() {
         stderr_line!(
             "idcheck batch: reading sheet {name:?} ({number} of {of}) of {}",

@@ -236,7 +236,7 @@ enum Command {
         #[arg(long)]
         resend_unresolved: bool,
         /// Without a terminal, print a progress line every N answers (and, for a face check,
-        /// every N photos read).
+        /// every N rows read while its photos are read).
         #[arg(long, default_value_t = 100, value_name = "N")]
         progress_every: usize,
         /// Re-encode photo files over the vendor's limit as JPEGs that fit (downscaled and
@@ -499,12 +499,19 @@ fn install_logging(serve: bool) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .json()
+                    .log_internal_errors(false)
                     .with_writer(std::io::stderr),
             )
             .try_init()
     } else {
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            // A log line that cannot be written is dropped: reporting it would panic on a
+            // closed standard error, in the middle of paid calls.
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .log_internal_errors(false)
+                    .with_writer(std::io::stderr),
+            )
             .try_init()
     };
 }
@@ -522,7 +529,7 @@ fn install_panic_report() {
         if location.contains("/calamine-") {
             return;
         }
-        eprintln!(
+        stderr_line!(
             "idcheck: internal error at {location} (its message is not shown: it may hold personal data); please report it"
         );
     }));
