@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use idcheck_batch::{ColumnNames, PeopleFile, Plan, Rows, load_photo};
 use idcheck_core::{FaceImage, FaceImageParser};
+use provider_testkit::noisy_bmp;
 use provider_trait::{Check, Request};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -22,33 +23,6 @@ fn id_number(n: usize) -> String {
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
     format!("{first17}{}", char::from(b"10X98765432"[sum as usize % 11]))
-}
-
-/// A 24-bit BMP of `width`×`height` noisy pixels (which compress badly, as photos do); `seed`
-/// makes each file's pixels its own.
-fn noisy_bmp(width: u32, height: u32, seed: u32) -> Vec<u8> {
-    let row = (width * 3).next_multiple_of(4);
-    let size = 54 + row * height;
-    let mut out = b"BM".to_vec();
-    for field in [size, 0, 54, 40, width, height] {
-        out.extend_from_slice(&field.to_le_bytes());
-    }
-    out.extend_from_slice(&[1, 0, 24, 0]);
-    out.extend_from_slice(&[0; 24]);
-    let mut state = 0x2545_f491_u32 ^ seed.wrapping_mul(0x9E37_79B9);
-    for y in 0..height {
-        for x in 0..width {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let noise = state % 64;
-            for base in [x * 150 / width, y * 150 / height, seed % 90] {
-                out.push(u8::try_from(base + noise).unwrap());
-            }
-        }
-        out.resize(out.len() + usize::try_from(row - width * 3).unwrap(), 0);
-    }
-    out
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -117,6 +91,20 @@ fn faces_file(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
     let path = dir.join("faces.csv");
     std::fs::write(&path, lines.join("\n")).unwrap();
     (path, cells)
+}
+
+/// The rows of `text` (comma-separated, a header row first) for a face check, photos
+/// relative to `dir`.
+fn face_rows<'a>(text: &'a str, parser: &FaceImageParser, dir: &Path) -> Rows<&'a [u8]> {
+    Rows::new(
+        text.as_bytes(),
+        idcheck_batch::Delimiter::Comma,
+        Check::Face,
+        &ColumnNames::default(),
+        parser,
+        dir,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -213,15 +201,7 @@ fn a_photo_cell_naming_a_device_a_fifo_or_a_huge_file_is_refused_without_reading
         FaceImageParser::new(),
         FaceImageParser::new().fit_oversized(true),
     ] {
-        let mut rows = Rows::new(
-            text.as_bytes(),
-            idcheck_batch::Delimiter::Comma,
-            Check::Face,
-            &ColumnNames::default(),
-            &parser,
-            &dir,
-        )
-        .unwrap();
+        let mut rows = face_rows(&text, &parser, &dir);
         for want in [
             "not a regular file",
             "not a regular file",
@@ -253,15 +233,7 @@ fn a_row_that_cannot_be_read_stops_phase_one_after_the_rows_before_it() {
     writeln!(text, "{},\"张三,face.bmp", id_number(9)).unwrap();
     text.push_str(&"x".repeat(2 << 20));
     let parser = FaceImageParser::new().fit_oversized(true);
-    let mut rows = Rows::new(
-        text.as_bytes(),
-        idcheck_batch::Delimiter::Comma,
-        Check::Face,
-        &ColumnNames::default(),
-        &parser,
-        &dir,
-    )
-    .unwrap();
+    let mut rows = face_rows(&text, &parser, &dir);
     for n in 1..=5 {
         let row = rows.next_row().unwrap().unwrap();
         assert_eq!(row.number(), n);
@@ -274,15 +246,7 @@ fn a_row_that_cannot_be_read_stops_phase_one_after_the_rows_before_it() {
     assert_eq!(rows.counts().photos, 5);
 
     // The same rows in a paid run's plan: the error stops it, nothing is planned.
-    let mut rows = Rows::new(
-        text.as_bytes(),
-        idcheck_batch::Delimiter::Comma,
-        Check::Face,
-        &ColumnNames::default(),
-        &parser,
-        &dir,
-    )
-    .unwrap();
+    let mut rows = face_rows(&text, &parser, &dir);
     assert!(Plan::build(&mut rows, &[0; 32], false).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,7 +5,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{idcheck, json_lines, noisy_bmp, stdout};
+use provider_testkit::noisy_bmp;
+
+use common::{idcheck, json_lines, stdout};
 
 /// A file in a directory of this test binary's own, removed by nobody: target/ is scratch.
 fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
@@ -177,7 +179,7 @@ fn an_unreadable_photo_file_is_a_usage_error() {
 
 #[test]
 fn photo_fit_writes_a_jpeg_within_the_limit() {
-    let original = noisy_bmp(300, 400);
+    let original = noisy_bmp(300, 400, 0);
     let input = scratch_file("110105194912310021.bmp", &original);
     let output = input.with_file_name("fitted.jpg");
     let _ = std::fs::remove_file(&output);
@@ -245,7 +247,7 @@ fn photo_fit_writes_a_jpeg_within_the_limit() {
     assert!(!output.exists());
 
     // Already within the limit: copied as it is.
-    let small = noisy_bmp(40, 30);
+    let small = noisy_bmp(40, 30, 0);
     let small_input = scratch_file("small.bmp", &small);
     let out = fit(&[
         "--fit",
@@ -264,7 +266,7 @@ fn photo_fit_writes_a_jpeg_within_the_limit() {
 
 #[test]
 fn photo_fit_refuses_what_it_cannot_do_safely() {
-    let original = noisy_bmp(120, 160);
+    let original = noisy_bmp(120, 160, 0);
     let input = scratch_file("refuse.bmp", &original);
     let stderr = |out: &std::process::Output| String::from_utf8(out.stderr.clone()).unwrap();
 
@@ -324,7 +326,7 @@ fn photo_fit_refuses_what_it_cannot_do_safely() {
 
 #[test]
 fn batch_fit_photos_fits_oversized_photo_files_instead_of_rejecting_their_rows() {
-    let photo = scratch_file("fit-batch-photo.bmp", &noisy_bmp(300, 400));
+    let photo = scratch_file("fit-batch-photo.bmp", &noisy_bmp(300, 400, 0));
     let csv = scratch_file(
         "fit-batch.csv",
         format!(

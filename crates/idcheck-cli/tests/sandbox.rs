@@ -74,7 +74,11 @@ async fn a_face_batch_fits_each_photo_and_pays_once_per_person() {
     let mut csv = "id,name,photo\n".to_owned();
     for (i, id) in ids.iter().enumerate() {
         // 300×400 noisy pixels: 360 KB as a BMP, over the vendor's 100 KB of base64.
-        std::fs::write(dir.join(format!("p{i}.bmp")), common::noisy_bmp(300, 400)).unwrap();
+        std::fs::write(
+            dir.join(format!("p{i}.bmp")),
+            provider_testkit::noisy_bmp(300, 400, 0),
+        )
+        .unwrap();
         writeln!(csv, "{id},张三,p{i}.bmp").unwrap();
     }
     // Two rows repeated: answered once.

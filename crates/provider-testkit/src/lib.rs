@@ -177,6 +177,38 @@ pub fn sample_png_bytes(raw_len: usize) -> Vec<u8> {
     png
 }
 
+/// A 24-bit BMP of `width`×`height` noisy pixels (which compress badly, as photos do): a
+/// photo file over the vendors' limit at a modest size. Each `seed` gives its own pixels.
+///
+/// # Panics
+///
+/// When a side is 0 or the file would be over 4 GiB.
+#[must_use]
+pub fn noisy_bmp(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let row = (width * 3).next_multiple_of(4);
+    let size = 54 + row * height;
+    let mut out = b"BM".to_vec();
+    for field in [size, 0, 54, 40, width, height] {
+        out.extend_from_slice(&field.to_le_bytes());
+    }
+    out.extend_from_slice(&[1, 0, 24, 0]); // planes, bits per pixel
+    out.extend_from_slice(&[0; 24]); // no compression, sizes and palette left to defaults
+    let mut state = 0x2545_f491_u32 ^ seed.wrapping_mul(0x9E37_79B9);
+    for y in 0..height {
+        for x in 0..width {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = state % 64;
+            for base in [x * 150 / width, y * 150 / height, 90 + seed % 90] {
+                out.push(u8::try_from(base + noise).unwrap_or(u8::MAX));
+            }
+        }
+        out.resize(out.len() + (row - width * 3) as usize, 0);
+    }
+    out
+}
+
 /// Runs every check and panics listing each failure.
 ///
 /// # Panics
