@@ -100,6 +100,11 @@ impl PhotoLoader {
         PendingPhoto(outcome)
     }
 
+    /// Loads the photo named by `cell` on this thread.
+    pub(crate) fn load_here(&self, cell: &str) -> PhotoOutcome {
+        load(&self.parser, &self.base_dir, cell)
+    }
+
     fn start(&mut self) {
         let (jobs, queue) = sync_channel::<Job>(self.ahead());
         let queue = Arc::new(Mutex::new(queue));
@@ -147,10 +152,13 @@ impl Drop for PhotoLoader {
 
 fn run(parser: &FaceImageParser, base_dir: &std::path::Path, job: Job) {
     let Job { cell, reply } = job;
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        crate::scan::parse_photo(&cell, parser, base_dir)
-    }))
-    .unwrap_or_else(|_| Err(DECODER_FAILED.to_owned()));
     // The row may have been dropped (phase 1 stopped): nobody waits for it.
-    let _ = reply.send(outcome);
+    let _ = reply.send(load(parser, base_dir, &cell));
+}
+
+fn load(parser: &FaceImageParser, base_dir: &std::path::Path, cell: &str) -> PhotoOutcome {
+    catch_unwind(AssertUnwindSafe(|| {
+        crate::scan::parse_photo(cell, parser, base_dir)
+    }))
+    .unwrap_or_else(|_| Err(DECODER_FAILED.to_owned()))
 }

@@ -317,8 +317,6 @@ pub struct Rows<R> {
     source: Source<R>,
     columns: Columns,
     check: Check,
-    photo_parser: FaceImageParser,
-    base_dir: PathBuf,
     dedup: Dedup,
     counts: Counts,
     reason: String,
@@ -463,8 +461,6 @@ impl<R: Read> Rows<R> {
             source,
             columns,
             check,
-            photo_parser: *photo_parser,
-            base_dir: base_dir.to_owned(),
             dedup: Dedup::new(check == Check::Mobile),
             counts: Counts::default(),
             reason: String::new(),
@@ -628,14 +624,17 @@ impl<R: Read> Rows<R> {
             self.reason.push_str(&problem);
             None
         } else {
-            let photo_parser = &self.photo_parser;
-            let base_dir = &self.base_dir;
+            let ahead = self.ahead.as_ref();
             let counts = &mut self.counts;
             parse_row(&cells, self.check, &mut self.reason, |cell| {
                 counts.photos += u64::from(!cell.is_empty());
-                match photo.take() {
-                    Some(pending) => pending.wait(),
-                    None => parse_photo(cell, photo_parser, base_dir),
+                match (photo.take(), ahead) {
+                    (Some(pending), _) => pending.wait(),
+                    // Not given to the loader as it was read (a face check's rows always are).
+                    (None, Some(ahead)) => ahead.loader.load_here(cell),
+                    (None, None) => {
+                        Err("photo: not read (only a face check reads photos)".to_owned())
+                    }
                 }
             })
         };
